@@ -1,0 +1,7 @@
+/** Lunar SPI: see the types' javadoc for who implements what. */
+@Export
+@Version("1.0.0")
+package dev.lunar.spi.transport;
+
+import org.osgi.annotation.bundle.Export;
+import org.osgi.annotation.versioning.Version;
