@@ -1,0 +1,141 @@
+package dev.lunar.transport.tcp.internal;
+
+import dev.lunar.spi.buffer.DataBuffer;
+import dev.lunar.spi.buffer.FileRegion;
+import dev.lunar.spi.transport.ConnectionSettings;
+import dev.lunar.spi.transport.Pdu;
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.ByteBufAllocator;
+import io.netty.buffer.CompositeByteBuf;
+import io.netty.buffer.Unpooled;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelPromise;
+import java.nio.ByteBuffer;
+import java.util.zip.CRC32C;
+
+/**
+ * Turns one outgoing {@link Pdu} into Netty writes (RFC 7143 §11.2 framing) without copying the
+ * data segment. Runs on the connection's I/O thread.
+ *
+ * <p>Copies per data byte, counting from the DataBuffer to the kernel:
+ * <ul>
+ *   <li>direct memory (backend memory, {@link TcpBufferAllocator} buffers): 0 in the JVM; the
+ *       kernel copies once into the socket buffer ({@code writev});</li>
+ *   <li>heap memory: 1 (Netty copies non-direct buffers to direct memory before the write);</li>
+ *   <li>file region, data digest off: 0 in the JVM ({@code sendfile(2)}: page cache to socket);</li>
+ *   <li>file region, data digest on: 1 (one read into a pooled direct buffer, where the CRC is
+ *       computed and from where it is written).</li>
+ * </ul>
+ * Header, padding and digests travel in small pooled direct buffers beside the data, in one
+ * gathering write.
+ */
+final class PduWriter {
+
+    private PduWriter() {
+    }
+
+    /**
+     * Writes (without flushing) the frame for {@code pdu}; {@code promise} completes when the last
+     * byte of it was written or the write failed. The data buffer is not released here: the
+     * caller keeps the PDU's reference until the promise completes.
+     *
+     * @throws IllegalArgumentException when the PDU is malformed for these settings (then nothing
+     *     was written)
+     */
+    static void write(Channel channel, Pdu pdu, ConnectionSettings settings, ChannelPromise promise) {
+        ByteBuffer header = pdu.header();
+        int headerLength = header.limit();
+        DataBuffer data = pdu.data();
+        int dataLength = data == null ? 0 : data.length();
+        check(header, headerLength, dataLength, settings);
+
+        ByteBufAllocator alloc = channel.alloc();
+        int headerDigest = settings.headerDigest() ? 4 : 0;
+        ByteBuf head = alloc.directBuffer(headerLength + headerDigest);
+        head.writeBytes(header.duplicate().position(0));
+        if (headerDigest != 0) {
+            head.writeIntLE(Crc32c.digest(header.duplicate().position(0)));
+        }
+        if (dataLength == 0) {
+            channel.write(head, promise);
+            return;
+        }
+        int padding = -dataLength & 3;
+        boolean dataDigest = settings.dataDigest();
+        FileRegion file = data.fileRegion();
+        if (file != null && !dataDigest) {
+            channel.write(head, channel.newPromise());
+            BorrowedFileRegion region = new BorrowedFileRegion(file.channel(), file.position(), file.count());
+            if (padding == 0) {
+                channel.write(region, promise);
+            } else {
+                channel.write(region, channel.newPromise());
+                channel.write(alloc.directBuffer(padding).writeZero(padding), promise);
+            }
+            return;
+        }
+        ByteBuf payload = null;
+        try {
+            CRC32C crc = dataDigest ? new CRC32C() : null;
+            if (file != null) {
+                // Digest on: read the region once, digest and send from the same direct buffer.
+                payload = alloc.directBuffer(dataLength, dataLength);
+                data.copyTo(0, payload.nioBuffer(0, dataLength));
+                payload.writerIndex(dataLength);
+                if (crc != null) {
+                    Crc32c.update(crc, payload, 0, dataLength);
+                }
+            } else {
+                ByteBuffer[] views = data.nioBuffers(0, dataLength);
+                if (crc != null) {
+                    Crc32c.update(crc, views);
+                }
+                // Wrapping a ByteBuffer never frees it: the DataBuffer keeps owning that memory.
+                payload = views.length == 1 ? Unpooled.wrappedBuffer(views[0])
+                        : Unpooled.wrappedBuffer(views.length, views);
+            }
+            int trailerLength = padding + (crc != null ? 4 : 0);
+            CompositeByteBuf frame = alloc.compositeDirectBuffer(3);
+            frame.addComponent(true, head);
+            head = null;
+            frame.addComponent(true, payload);
+            payload = null;
+            if (trailerLength > 0) {
+                ByteBuf trailer = alloc.directBuffer(trailerLength).writeZero(padding);
+                if (crc != null) {
+                    Crc32c.updatePadding(crc, padding);
+                    trailer.writeIntLE((int) crc.getValue());
+                }
+                frame.addComponent(true, trailer);
+            }
+            channel.write(frame, promise);
+        } finally {
+            if (head != null) {
+                head.release();
+            }
+            if (payload != null) {
+                payload.release();
+            }
+        }
+    }
+
+    private static void check(ByteBuffer header, int headerLength, int dataLength, ConnectionSettings settings) {
+        if (header.position() != 0) {
+            throw new IllegalArgumentException("PDU header position must be 0, is " + header.position());
+        }
+        int ahsLength = (header.get(4) & 0xff) * 4;
+        if (headerLength != Pdu.BHS_LENGTH + ahsLength) {
+            throw new IllegalArgumentException("PDU header is " + headerLength + " bytes but TotalAHSLength says "
+                    + (Pdu.BHS_LENGTH + ahsLength));
+        }
+        int declared = (header.get(5) & 0xff) << 16 | (header.get(6) & 0xff) << 8 | header.get(7) & 0xff;
+        if (declared != dataLength) {
+            throw new IllegalArgumentException("PDU DataSegmentLength is " + declared + " but the data has "
+                    + dataLength + " bytes");
+        }
+        if (dataLength > settings.maxSendDataSegmentLength()) {
+            throw new IllegalArgumentException("data segment of " + dataLength
+                    + " bytes exceeds the initiator's MaxRecvDataSegmentLength " + settings.maxSendDataSegmentLength());
+        }
+    }
+}

@@ -1,0 +1,75 @@
+package dev.lunar.transport.tcp.internal;
+
+import dev.lunar.spi.transport.ConnectionSettings;
+import dev.lunar.spi.transport.DetachedConnection;
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.util.Optional;
+import java.util.concurrent.atomic.AtomicBoolean;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/** A TCP socket between owners: the epoll descriptor or the NIO channel, plus unread bytes. */
+final class TcpDetachedConnection implements DetachedConnection {
+
+    private static final Logger LOG = LoggerFactory.getLogger(TcpDetachedConnection.class);
+
+    private final String id;
+    private final IoMode mode;
+    private final Object endpoint;
+    private final ConnectionSettings settings;
+    private final ByteBuffer unread;
+    /** Set once the endpoint has a new owner (adopted) or is closed; then close() must not touch it. */
+    private final AtomicBoolean released = new AtomicBoolean();
+
+    TcpDetachedConnection(String id, IoMode mode, Object endpoint, ConnectionSettings settings, ByteBuffer unread) {
+        this.id = id;
+        this.mode = mode;
+        this.endpoint = endpoint;
+        this.settings = settings;
+        this.unread = unread.asReadOnlyBuffer();
+    }
+
+    @Override
+    public String wire() {
+        return TcpTransport.WIRE_TCP;
+    }
+
+    @Override
+    public ConnectionSettings settings() {
+        return settings;
+    }
+
+    @Override
+    public ByteBuffer unread() {
+        return unread.duplicate();
+    }
+
+    @Override
+    public <T> Optional<T> endpoint(Class<T> type) {
+        return type.isInstance(endpoint) ? Optional.of(type.cast(endpoint)) : Optional.empty();
+    }
+
+    /** Marks the endpoint as owned by an adopter; a later {@link #close()} leaves it alone. */
+    boolean markAdopted() {
+        return released.compareAndSet(false, true);
+    }
+
+    @Override
+    public void close() {
+        if (!released.compareAndSet(false, true)) {
+            return;
+        }
+        try {
+            mode.closeEndpoint(endpoint);
+            LOG.info("Detached connection {} closed without an adopter", id);
+        } catch (IOException e) {
+            LOG.warn("Closing detached connection {} failed: {}", id, e.toString());
+        }
+    }
+
+    @Override
+    public String toString() {
+        return "TcpDetachedConnection[" + id + ", " + mode.name() + ", unread=" + unread.remaining() + "]";
+    }
+}

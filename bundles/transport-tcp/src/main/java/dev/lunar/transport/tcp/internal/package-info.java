@@ -1,0 +1,2 @@
+/** The TCP transport's implementation; nothing here is exported. */
+package dev.lunar.transport.tcp.internal;
