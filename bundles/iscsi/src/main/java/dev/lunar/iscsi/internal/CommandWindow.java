@@ -1,0 +1,157 @@
+package dev.lunar.iscsi.internal;
+
+import dev.lunar.pdu.SerialNumber;
+import java.util.HashMap;
+import java.util.Map;
+
+/**
+ * The session's command numbering (RFC 7143 §3.2.2.1, §4.2.2.1): ExpCmdSN, MaxCmdSN and the
+ * commands that arrived ahead of ExpCmdSN. Non-immediate commands are delivered in CmdSN order;
+ * one that arrives early is held until the gap closes. MaxCmdSN is ExpCmdSN plus the task slots
+ * still free minus one, so the number of commands held or running never exceeds the queue depth
+ * (DESIGN.md §3.4): a flood cannot grow a queue.
+ *
+ * <p>Confined to the session's I/O thread.
+ */
+final class CommandWindow {
+
+    /** What to do with one arrived command. */
+    enum Verdict {
+        /** CmdSN == ExpCmdSN (or immediate): run it now. */
+        DELIVER,
+        /** Inside the window but ahead of ExpCmdSN: held. */
+        HELD,
+        /** Outside [ExpCmdSN, MaxCmdSN]: silently ignored (§4.2.2.1). */
+        DROP
+    }
+
+    /** A command waiting for its turn. */
+    interface Pending {
+        void deliver();
+
+        /** Drops the command without running it (abort, session end); releases what it holds. */
+        void discard();
+    }
+
+    private final int queueDepth;
+    private final Map<Integer, Pending> held = new HashMap<>();
+    private int expCmdSn;
+    private int maxCmdSn;
+    private int busySlots;
+
+    CommandWindow(int initialCmdSn, int queueDepth) {
+        this.queueDepth = queueDepth;
+        this.expCmdSn = initialCmdSn;
+        this.maxCmdSn = initialCmdSn + queueDepth - 1;
+    }
+
+    int expCmdSn() {
+        return expCmdSn;
+    }
+
+    /**
+     * MaxCmdSN to advertise: never below what was advertised before, because an initiator may
+     * already have numbered commands up to it (the window may only shrink by ExpCmdSN catching
+     * up, §4.2.2.1).
+     */
+    int maxCmdSn() {
+        int free = queueDepth - busySlots - held.size();
+        int candidate = expCmdSn + Math.max(free, 0) - 1;
+        if (SerialNumber.greaterThan(candidate, maxCmdSn)) {
+            maxCmdSn = candidate;
+        }
+        return maxCmdSn;
+    }
+
+    /** Tasks counted against the queue depth (running SCSI tasks, including immediate ones). */
+    void taskStarted() {
+        busySlots++;
+    }
+
+    void taskEnded() {
+        busySlots--;
+    }
+
+    int busySlots() {
+        return busySlots;
+    }
+
+    int heldCount() {
+        return held.size();
+    }
+
+    /** Whether an immediate command can get a task slot. */
+    boolean hasFreeSlot() {
+        return busySlots + held.size() < queueDepth;
+    }
+
+    /** Classifies a non-immediate command by its CmdSN. */
+    Verdict classify(int cmdSn) {
+        if (cmdSn == expCmdSn) {
+            return Verdict.DELIVER;
+        }
+        if (SerialNumber.inWindow(cmdSn, expCmdSn, maxCmdSn) && !held.containsKey(cmdSn)) {
+            return Verdict.HELD;
+        }
+        return Verdict.DROP;
+    }
+
+    void hold(int cmdSn, Pending pending) {
+        held.put(cmdSn, pending);
+    }
+
+    /** The command numbered ExpCmdSN was taken: advance, then run what became due. */
+    void advance() {
+        expCmdSn++;
+        Pending next;
+        while ((next = held.remove(expCmdSn)) != null) {
+            expCmdSn++;
+            next.deliver();
+        }
+    }
+
+    /**
+     * Treats {@code cmdSn} as received without running anything (RFC 7143 §11.6.1: an ABORT TASK
+     * whose RefCmdSN names a command that never arrived).
+     */
+    void consume(int cmdSn) {
+        if (cmdSn == expCmdSn) {
+            advance();
+        } else if (SerialNumber.inWindow(cmdSn, expCmdSn, maxCmdSn)) {
+            Pending old = held.put(cmdSn, NOTHING);
+            if (old != null) {
+                old.discard();
+            }
+        }
+    }
+
+    /** Removes a held command (aborted before its turn); its CmdSN counts as received. */
+    boolean abortHeld(Pending pending) {
+        for (Map.Entry<Integer, Pending> e : held.entrySet()) {
+            if (e.getValue() == pending) {
+                e.setValue(NOTHING);
+                pending.discard();
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /** Drops everything held (session end). */
+    void discardAll() {
+        for (Pending p : held.values()) {
+            p.discard();
+        }
+        held.clear();
+    }
+
+    private static final Pending NOTHING = new Pending() {
+        @Override
+        public void deliver() {
+        }
+
+        @Override
+        public void discard() {
+        }
+    };
+}

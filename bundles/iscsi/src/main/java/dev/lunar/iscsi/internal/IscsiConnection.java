@@ -1,0 +1,926 @@
+package dev.lunar.iscsi.internal;
+
+import dev.lunar.iscsi.internal.login.AuthConfig;
+import dev.lunar.iscsi.internal.login.LoginContext;
+import dev.lunar.iscsi.internal.login.LoginNegotiator;
+import dev.lunar.iscsi.internal.login.LoginRequest;
+import dev.lunar.iscsi.internal.login.LoginResponse;
+import dev.lunar.iscsi.internal.login.LoginStep;
+import dev.lunar.iscsi.internal.login.NegotiationDefaults;
+import dev.lunar.iscsi.internal.login.SendTargetsResponder;
+import dev.lunar.iscsi.internal.login.SessionCheck;
+import dev.lunar.iscsi.internal.login.SessionParameters;
+import dev.lunar.iscsi.internal.login.TargetConfig;
+import dev.lunar.pdu.AsyncMessagePdu;
+import dev.lunar.pdu.Bhs;
+import dev.lunar.pdu.DataInPdu;
+import dev.lunar.pdu.DataOutPdu;
+import dev.lunar.pdu.LoginRequestPdu;
+import dev.lunar.pdu.LoginResponsePdu;
+import dev.lunar.pdu.LogoutRequestPdu;
+import dev.lunar.pdu.LogoutResponsePdu;
+import dev.lunar.pdu.NopInPdu;
+import dev.lunar.pdu.Opcode;
+import dev.lunar.pdu.PduValidator;
+import dev.lunar.pdu.PduViolation;
+import dev.lunar.pdu.R2tPdu;
+import dev.lunar.pdu.RejectPdu;
+import dev.lunar.pdu.ScsiCommandPdu;
+import dev.lunar.pdu.SerialNumber;
+import dev.lunar.pdu.TargetPduBuilder;
+import dev.lunar.pdu.TextRequestPdu;
+import dev.lunar.pdu.TextResponsePdu;
+import dev.lunar.pdu.TmfRequestPdu;
+import dev.lunar.pdu.TmfResponsePdu;
+import dev.lunar.pdu.text.KeyValue;
+import dev.lunar.pdu.text.TextAccumulator;
+import dev.lunar.pdu.text.TextCodec;
+import dev.lunar.pdu.text.TextFormatException;
+import dev.lunar.spi.buffer.BufferAllocator;
+import dev.lunar.spi.buffer.DataBuffer;
+import dev.lunar.spi.buffer.DataBuffers;
+import dev.lunar.spi.scsi.Nexus;
+import dev.lunar.spi.scsi.TaskAttribute;
+import dev.lunar.spi.scsi.TaskManagementFunction;
+import dev.lunar.spi.scsi.TmfRequest;
+import dev.lunar.spi.scsi.TmfResponse;
+import dev.lunar.spi.transport.Connection;
+import dev.lunar.spi.transport.ConnectionListener;
+import dev.lunar.spi.transport.ConnectionSettings;
+import dev.lunar.spi.transport.Pdu;
+import dev.lunar.spi.transport.TransportLimits;
+import java.nio.ByteBuffer;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.concurrent.RejectedExecutionException;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The target side of one iSCSI connection (RFC 7143): the login phase driven by the
+ * {@link LoginNegotiator}, then the full feature phase, then logout. Receives whole PDUs from the
+ * transport and answers them; owns the connection's StatSN and, with MaxConnections 1, its
+ * session's state.
+ *
+ * <p>Threading: everything runs on the connection's I/O thread. Calls from the SCSI core (task
+ * completions, Data-In, TMF results) hop there through {@link #runOnIo}. Nothing blocks.
+ */
+final class IscsiConnection implements ConnectionListener, LoginContext {
+
+    private static final Logger LOG = LoggerFactory.getLogger(IscsiConnection.class);
+
+    enum Phase { LOGIN, FULL_FEATURE, LOGGED_OUT, CLOSED }
+
+    @FunctionalInterface
+    private interface PduHandler {
+        /** Takes ownership of {@code pdu}. */
+        void handle(IscsiConnection c, Pdu pdu);
+    }
+
+    /** Full feature phase dispatch by opcode (STYLE rule 14). */
+    private static final PduHandler[] FULL_FEATURE = new PduHandler[Opcode.COUNT];
+
+    static {
+        FULL_FEATURE[Opcode.NOP_OUT] = IscsiConnection::nopOut;
+        FULL_FEATURE[Opcode.SCSI_COMMAND] = IscsiConnection::scsiCommand;
+        FULL_FEATURE[Opcode.TMF_REQUEST] = (c, p) -> c.sequenced(p, () -> c.taskManagement(p));
+        FULL_FEATURE[Opcode.LOGIN_REQUEST] = (c, p) -> c.rejectCommand(p, RejectPdu.PROTOCOL_ERROR,
+                "Login Request in full feature phase");
+        FULL_FEATURE[Opcode.TEXT_REQUEST] = (c, p) -> c.sequenced(p, () -> c.text(p));
+        FULL_FEATURE[Opcode.DATA_OUT] = IscsiConnection::dataOut;
+        FULL_FEATURE[Opcode.LOGOUT_REQUEST] = (c, p) -> c.sequenced(p, () -> c.logout(p));
+        // SNACK needs ErrorRecoveryLevel > 0 (RFC 7143 §7.1.4.1); at ERL 0 it is a protocol error.
+        FULL_FEATURE[Opcode.SNACK] = (c, p) -> c.rejectCommand(p, RejectPdu.PROTOCOL_ERROR, "SNACK at ErrorRecoveryLevel 0");
+    }
+
+    private final IscsiEngine engine;
+    private final Connection conn;
+    private final PortalBinding portal;
+    private Phase phase = Phase.LOGIN;
+    private int statSn;
+    private boolean dirty;
+
+    // Login phase
+    private LoginNegotiator negotiator;
+    private boolean loginStarted;
+    private long loginIsid;
+    private int loginTsih;
+    private int loginCid;
+    private int loginCmdSn;
+
+    private Session session;
+    private int maxRecv = ConnectionSettings.LOGIN.maxRecvDataSegmentLength();
+    private int maxSend = ConnectionSettings.LOGIN.maxSendDataSegmentLength();
+
+    // Text exchange in full feature phase (RFC 7143 §11.10)
+    private TextAccumulator textIn;
+    private byte[] textOut;
+    private int textOutPos;
+    private int textTtt = Bhs.RESERVED_TAG;
+    private int textItt = Bhs.RESERVED_TAG;
+
+    // Target pings (RFC 7143 §11.19)
+    private long lastActivity;
+    private int pingTtt = Bhs.RESERVED_TAG;
+    private long pingSent;
+
+    IscsiConnection(IscsiEngine engine, Connection conn, PortalBinding portal) {
+        this.engine = engine;
+        this.conn = conn;
+        this.portal = portal;
+        this.lastActivity = engine.nanoTime();
+    }
+
+    String id() {
+        return conn.id();
+    }
+
+    Logger log() {
+        return LOG;
+    }
+
+    Phase phase() {
+        return phase;
+    }
+
+    Session session() {
+        return session;
+    }
+
+    Connection transportConnection() {
+        return conn;
+    }
+
+    BufferAllocator allocator() {
+        return conn.allocator();
+    }
+
+    /** The initiator's MaxRecvDataSegmentLength: the largest data segment we may send. */
+    int maxSendSegment() {
+        return maxSend;
+    }
+
+    // ------------------------------------------------------------------ receive
+
+    @Override
+    public void pduReceived(Connection c, Pdu pdu) {
+        try {
+            lastActivity = engine.nanoTime();
+            if (phase == Phase.LOGGED_OUT || phase == Phase.CLOSED) {
+                pdu.release();
+                return;
+            }
+            PduViolation v = PduValidator.validate(pdu, maxRecv);
+            if (v != null) {
+                if (phase == Phase.LOGIN) {
+                    pdu.release();
+                    failLogin(LoginResponse.INITIATOR_ERROR, v.message());
+                } else {
+                    rejectCommand(pdu, v.rejectReason(), v.message());
+                }
+                return;
+            }
+            if (pdu.dataDigestFailed()) {
+                // RFC 7143 §7.8 at ERL 0: discard the PDU and say why; the initiator cannot have
+                // the bytes resent (no SNACK/R2T recovery) and ends the task itself.
+                reject(pdu, RejectPdu.DATA_DIGEST_ERROR, "data digest error");
+                pdu.release();
+                return;
+            }
+            if (phase == Phase.LOGIN) {
+                login(pdu);
+            } else {
+                FULL_FEATURE[pdu.opcode()].handle(this, pdu);
+            }
+        } catch (RuntimeException e) {
+            // Never let malformed input escape into the transport (DESIGN.md §3.7).
+            LOG.warn("Connection {}: closing after an internal error on {}", conn.id(), Bhs.describe(pdu.header()), e);
+            pdu.release();
+            terminate(true);
+        } finally {
+            flushIfDirty();
+        }
+    }
+
+    @Override
+    public void closed(Connection c, Throwable cause) {
+        if (phase == Phase.CLOSED) {
+            return;
+        }
+        Phase was = phase;
+        phase = Phase.CLOSED;
+        portal.connections.remove(this);
+        engine.connectionClosed(this);
+        negotiator = null;
+        if (session != null && session.connection() == this) {
+            if (was == Phase.FULL_FEATURE) {
+                LOG.info("Session {} ({}) lost its connection {}{}", session.tsih(), session.parameters().initiatorName(),
+                        conn.id(), cause == null ? "" : ": " + cause.getMessage());
+            }
+            session.close();
+        }
+    }
+
+    // ------------------------------------------------------------------ login (RFC 7143 §6)
+
+    private void login(Pdu pdu) {
+        ByteBuffer h = pdu.header();
+        if (Bhs.opcode(h) != Opcode.LOGIN_REQUEST) {
+            pdu.release();
+            failLogin(LoginResponse.INVALID_DURING_LOGIN, Opcode.name(Bhs.opcode(h)) + " during login");
+            return;
+        }
+        byte[] text = pdu.data() == null ? new byte[0] : pdu.data().toByteArray();
+        pdu.release();
+        LoginRequest req = new LoginRequest(LoginRequestPdu.versionMax(h), LoginRequestPdu.versionMin(h),
+                LoginRequestPdu.transit(h), LoginRequestPdu.continues(h), LoginRequestPdu.currentStage(h),
+                LoginRequestPdu.nextStage(h), LoginRequestPdu.isid(h), LoginRequestPdu.tsih(h), Bhs.itt(h),
+                LoginRequestPdu.cid(h), LoginRequestPdu.cmdSn(h), LoginRequestPdu.expStatSn(h), text);
+        if (!loginStarted) {
+            loginStarted = true;
+            loginIsid = req.isid();
+            loginTsih = req.tsih();
+            loginCid = req.cid();
+            loginCmdSn = req.cmdSN();
+            // The first Login Response starts the connection's StatSN (§11.13.4); continuing from
+            // what the initiator expects is as good a start as any.
+            statSn = req.expStatSN();
+            negotiator = new LoginNegotiator(this, engine.random());
+        } else if (req.isid() != loginIsid || req.tsih() != loginTsih) {
+            failLogin(LoginResponse.INITIATOR_ERROR, "ISID or TSIH changed during login");
+            return;
+        }
+        loginCmdSn = req.cmdSN();
+        LoginStep step;
+        try {
+            step = negotiator.handle(req);
+        } catch (RuntimeException e) {
+            LOG.warn("Connection {}: login negotiation failed internally", conn.id(), e);
+            step = new LoginStep(LoginResponse.status(req.csg(), LoginResponse.TARGET_ERROR, null), LoginStep.Outcome.FAILED, null);
+        }
+        LoginResponse resp = step.response();
+        LoginStep.Outcome outcome = step.outcome();
+        int tsih = loginTsih;
+        Session started = null;
+        if (outcome == LoginStep.Outcome.FULL_FEATURE) {
+            SessionParameters p = step.parameters();
+            if (!p.discovery() && engine.deviceServer() == null) {
+                // No SCSI core to serve a normal session (RFC 7143 §11.13.5: 0x0301).
+                resp = LoginResponse.status(resp.csg(), LoginResponse.SERVICE_UNAVAILABLE, null);
+                outcome = LoginStep.Outcome.FAILED;
+            } else {
+                started = new Session(engine, p, loginIsid, portal.portalGroupTag(), loginCmdSn, engine.settings().queueDepth());
+                SessionTable.Registration reg = engine.sessionTable().register(started);
+                if (reg.displaced() != null) {
+                    engine.reinstated(reg.displaced());
+                }
+                if (reg.tsih() == 0) {
+                    resp = LoginResponse.status(resp.csg(), LoginResponse.OUT_OF_RESOURCES, null);
+                    outcome = LoginStep.Outcome.FAILED;
+                    started = null;
+                } else {
+                    tsih = reg.tsih();
+                }
+            }
+        }
+        int maxCmdSn = started != null ? started.window.maxCmdSn() : loginCmdSn + engine.settings().queueDepth() - 1;
+        LoginResponsePdu out = new LoginResponsePdu().transit(resp.transit()).continues(resp.cont())
+                .stages(resp.csg(), resp.nsg()).versions(0, 0).isid(loginIsid).tsih(tsih).itt(req.itt())
+                .statSn(statSn++).expCmdSn(loginCmdSn).maxCmdSn(maxCmdSn).status(resp.statusClass(), resp.statusDetail());
+        send(out.toPdu(resp.text().length == 0 ? null : DataBuffers.wrap(resp.text())));
+        if (outcome == LoginStep.Outcome.FAILED) {
+            LOG.info("Connection {}: login failed with status 0x{}", conn.id(), Integer.toHexString(resp.status()));
+            phase = Phase.LOGGED_OUT;
+            flushIfDirty();
+            conn.close(true);
+        } else if (outcome == LoginStep.Outcome.FULL_FEATURE) {
+            enterFullFeaturePhase(started);
+        }
+    }
+
+    private void enterFullFeaturePhase(Session s) {
+        SessionParameters p = s.parameters();
+        session = s;
+        s.attach(this);
+        negotiator = null;
+        phase = Phase.FULL_FEATURE;
+        maxRecv = p.targetMaxRecvDataSegmentLength();
+        maxSend = p.maxRecvDataSegmentLength();
+        // Queued after the final Login Response, so digests start with the next PDU each way.
+        flushIfDirty();
+        conn.configure(new ConnectionSettings(p.headerDigest(), p.dataDigest(), maxRecv, maxSend));
+        LOG.info("Session {} ({}, ISID {}) logged in to {} via {} ({})", s.tsih(), p.initiatorName(), s.isidHex(),
+                p.discovery() ? "discovery" : p.targetName(), conn.id(), conn.transportKind());
+    }
+
+    private void failLogin(int status, String why) {
+        LOG.warn("Connection {}: login rejected: {}", conn.id(), why);
+        LoginResponsePdu out = new LoginResponsePdu().versions(0, 0).isid(loginIsid).tsih(loginTsih)
+                .statSn(statSn++).expCmdSn(loginCmdSn).maxCmdSn(loginCmdSn).status(status >>> 8, status & 0xff);
+        send(out.toPdu());
+        phase = Phase.LOGGED_OUT;
+        flushIfDirty();
+        conn.close(true);
+    }
+
+    // ------------------------------------------------------------------ command numbering
+
+    /**
+     * Runs a non-SCSI command in CmdSN order (RFC 7143 §3.2.2.1): immediate ones at once, the
+     * expected one at once and then whatever it unblocks, early ones later, the rest never.
+     */
+    private void sequenced(Pdu pdu, Runnable action) {
+        ByteBuffer h = pdu.header();
+        if (Bhs.immediate(h)) {
+            action.run();
+            return;
+        }
+        int cmdSn = Bhs.sn(h);
+        CommandWindow w = session.window;
+        switch (w.classify(cmdSn)) {
+            case DELIVER -> {
+                action.run();
+                w.advance();
+            }
+            case HELD -> w.hold(cmdSn, new CommandWindow.Pending() {
+                @Override
+                public void deliver() {
+                    action.run();
+                }
+
+                @Override
+                public void discard() {
+                    pdu.release();
+                }
+            });
+            default -> {
+                LOG.debug("Connection {}: dropping {} with CmdSN {} outside [{}, {}]", conn.id(),
+                        Bhs.describe(h), cmdSn, w.expCmdSn(), w.maxCmdSn());
+                pdu.release();
+            }
+        }
+    }
+
+    // ------------------------------------------------------------------ SCSI commands (§11.3)
+
+    private void scsiCommand(Pdu pdu) {
+        ByteBuffer h = pdu.header();
+        SessionParameters p = session.parameters();
+        if (p.discovery()) {
+            // Discovery sessions carry Text, NOP and Logout only (RFC 7143 §4.3).
+            rejectCommand(pdu, RejectPdu.PROTOCOL_ERROR, "SCSI Command in a discovery session");
+            return;
+        }
+        int itt = Bhs.itt(h);
+        int cmdSn = ScsiCommandPdu.cmdSn(h);
+        boolean immediate = Bhs.immediate(h);
+        CommandWindow w = session.window;
+        CommandWindow.Verdict verdict = CommandWindow.Verdict.DELIVER;
+        if (!immediate) {
+            verdict = w.classify(cmdSn);
+            if (verdict == CommandWindow.Verdict.DROP) {
+                LOG.debug("Connection {}: dropping SCSI Command CmdSN {} outside [{}, {}]", conn.id(), cmdSn,
+                        w.expCmdSn(), w.maxCmdSn());
+                pdu.release();
+                return;
+            }
+        } else if (!w.hasFreeSlot()) {
+            rejectCommand(pdu, RejectPdu.IMMEDIATE_COMMAND_REJECT, "no task slot for an immediate command");
+            return;
+        }
+        if (session.tasks.containsKey(itt)) {
+            rejectCommand(pdu, RejectPdu.TASK_IN_PROGRESS, "ITT 0x" + Integer.toHexString(itt) + " is in use");
+            return;
+        }
+        int edtl = ScsiCommandPdu.expectedDataTransferLength(h);
+        int immLen = pdu.dataLength();
+        if (immLen > 0 && (!p.immediateData() || immLen > p.firstBurstLength() || immLen > edtl)) {
+            rejectCommand(pdu, RejectPdu.PROTOCOL_ERROR, "immediate data of " + immLen + " bytes not allowed (EDTL "
+                    + edtl + ", FirstBurstLength " + p.firstBurstLength() + ")");
+            return;
+        }
+        long bidi = ScsiCommandPdu.bidirectionalReadLength(h);
+        IscsiTask task = new IscsiTask(this, itt, cmdSn, immediate, Bhs.lun(h), ScsiCommandPdu.cdb(h),
+                TaskAttribute.ofCode(ScsiCommandPdu.attribute(h)), ScsiCommandPdu.read(h), ScsiCommandPdu.write(h),
+                edtl, (int) Math.min(bidi, Integer.MAX_VALUE), pdu.takeData(), Bhs.finalFlag(h));
+        pdu.release();
+        session.tasks.put(itt, task);
+        if (verdict == CommandWindow.Verdict.HELD) {
+            w.hold(cmdSn, task);
+        } else {
+            task.deliver();
+            if (!immediate) {
+                w.advance();
+            }
+        }
+    }
+
+    private static void dataOut(IscsiConnection c, Pdu pdu) {
+        ByteBuffer h = pdu.header();
+        IscsiTask task = c.session.tasks.get(Bhs.itt(h));
+        if (task == null) {
+            // Data for a task that already ended (completed early, aborted): RFC 7143 §11.7 lets
+            // the target discard it.
+            LOG.debug("Connection {}: Data-Out for unknown ITT 0x{} dropped", c.conn.id(), Integer.toHexString(Bhs.itt(h)));
+            pdu.release();
+            return;
+        }
+        task.dataOut(Bhs.ttt(h), DataOutPdu.dataSn(h), DataOutPdu.bufferOffset(h), Bhs.finalFlag(h), pdu);
+    }
+
+    /** A task left the session: it completed, was aborted or discarded. On the I/O thread. */
+    void taskEnded(IscsiTask task, boolean slotTaken) {
+        Session s = session;
+        if (s == null) {
+            return;
+        }
+        s.tasks.remove(task.itt, task);
+        if (slotTaken) {
+            s.window.taskEnded();
+        }
+    }
+
+    // ------------------------------------------------------------------ NOP (§11.18, §11.19)
+
+    private static void nopOut(IscsiConnection c, Pdu pdu) {
+        ByteBuffer h = pdu.header();
+        if (Bhs.itt(h) == Bhs.RESERVED_TAG) {
+            // An answer to our ping (TTT echoed), or a ping that wants no answer; never advances CmdSN.
+            if (Bhs.ttt(h) != Bhs.RESERVED_TAG && Bhs.ttt(h) == c.pingTtt) {
+                c.pingTtt = Bhs.RESERVED_TAG;
+            }
+            pdu.release();
+            return;
+        }
+        c.sequenced(pdu, () -> c.nopReply(pdu));
+    }
+
+    private void nopReply(Pdu pdu) {
+        ByteBuffer h = pdu.header();
+        DataBuffer ping = pdu.takeData();
+        pdu.release();
+        if (ping != null && ping.length() > maxSend) {
+            DataBuffer cut = ping.retainedSlice(0, maxSend);
+            ping.release();
+            ping = cut;
+        }
+        sendResponse(new NopInPdu().itt(Bhs.itt(h)).ttt(Bhs.RESERVED_TAG).lun(Bhs.lun(h)), ping);
+    }
+
+    /**
+     * Pings an idle connection and closes one whose ping went unanswered (RFC 7143 §11.19). Called
+     * periodically on the I/O thread.
+     */
+    void checkIdle(long now) {
+        if (phase != Phase.FULL_FEATURE) {
+            return;
+        }
+        EngineSettings s = engine.settings();
+        if (s.nopIntervalMillis() <= 0) {
+            return;
+        }
+        if (pingTtt != Bhs.RESERVED_TAG) {
+            if (now - pingSent > s.nopTimeoutMillis() * 1_000_000L) {
+                LOG.warn("Connection {}: no answer to a NOP-In ping within {} ms, closing", conn.id(), s.nopTimeoutMillis());
+                terminate(false);
+            }
+            return;
+        }
+        if (now - lastActivity >= s.nopIntervalMillis() * 1_000_000L) {
+            pingTtt = session.newTargetTransferTag();
+            pingSent = now;
+            // StatSN is not advanced by a ping (ITT 0xffffffff, §11.19).
+            send(fill(new NopInPdu().itt(Bhs.RESERVED_TAG).ttt(pingTtt).statSn(statSn)).toPdu());
+            flushIfDirty();
+        }
+    }
+
+    // ------------------------------------------------------------------ Text (§11.10, §11.11)
+
+    private void text(Pdu pdu) {
+        ByteBuffer h = pdu.header();
+        int itt = Bhs.itt(h);
+        int ttt = Bhs.ttt(h);
+        DataBuffer data = pdu.takeData();
+        byte[] bytes = data == null ? new byte[0] : data.toByteArray();
+        if (data != null) {
+            data.release();
+        }
+        pdu.release();
+        if (ttt != Bhs.RESERVED_TAG) {
+            if (ttt != textTtt || itt != textItt) {
+                rejectHeader(h, RejectPdu.INVALID_PDU_FIELD, "Text Request continues an unknown exchange");
+                resetText();
+                return;
+            }
+            if (textOut != null) {
+                sendTextPart(itt);
+                return;
+            }
+        } else if (textItt != itt) {
+            // A new exchange replaces an unfinished one (§11.10.4).
+            resetText();
+        }
+        textItt = itt;
+        try {
+            if (textIn == null) {
+                textIn = new TextAccumulator(engine.settings().maxTextBytes());
+            }
+            textIn.append(bytes);
+        } catch (TextFormatException e) {
+            rejectHeader(h, RejectPdu.PROTOCOL_ERROR, "Text Request: " + e.getMessage());
+            resetText();
+            return;
+        }
+        if (TextRequestPdu.continues(h)) {
+            // More request text follows: acknowledge with an empty response carrying a TTT.
+            textTtt = session.newTargetTransferTag();
+            sendResponse(new TextResponsePdu().itt(itt).ttt(textTtt).finalFlag(false), null);
+            return;
+        }
+        byte[] request = textIn.drain();
+        textIn = null;
+        byte[] answer;
+        try {
+            answer = answerText(request);
+        } catch (TextFormatException e) {
+            rejectHeader(h, RejectPdu.PROTOCOL_ERROR, "Text Request: " + e.getMessage());
+            resetText();
+            return;
+        }
+        textOut = answer;
+        textOutPos = 0;
+        sendTextPart(itt);
+    }
+
+    private byte[] answerText(byte[] request) throws TextFormatException {
+        List<KeyValue> keys = TextCodec.decode(request, engine.settings().maxTextBytes(), 256);
+        boolean sendTargets = keys.stream().anyMatch(k -> k.key().equals("SendTargets"));
+        if (sendTargets) {
+            return new SendTargetsResponder(this).respond(request, session.parameters());
+        }
+        // Operational keys are not renegotiated in full feature phase yet: known keys are
+        // Irrelevant, others NotUnderstood (RFC 7143 §6.2).
+        List<KeyValue> out = new ArrayList<>(keys.size());
+        for (KeyValue kv : keys) {
+            out.add(new KeyValue(kv.key(), session.parameters().asMap().containsKey(kv.key()) ? "Irrelevant" : "NotUnderstood"));
+        }
+        return TextCodec.encode(out);
+    }
+
+    /** Sends the next part of a long text answer; C bit and a TTT while more remains (§11.11.2). */
+    private void sendTextPart(int itt) {
+        int n = Math.min(maxSend, textOut.length - textOutPos);
+        byte[] part = Arrays.copyOfRange(textOut, textOutPos, textOutPos + n);
+        textOutPos += n;
+        boolean more = textOutPos < textOut.length;
+        TextResponsePdu r = new TextResponsePdu().itt(itt).finalFlag(!more).continues(more);
+        if (more) {
+            textTtt = session.newTargetTransferTag();
+            r.ttt(textTtt);
+        } else {
+            resetText();
+        }
+        sendResponse(r, n == 0 ? null : DataBuffers.wrap(part));
+    }
+
+    private void resetText() {
+        textIn = null;
+        textOut = null;
+        textOutPos = 0;
+        textTtt = Bhs.RESERVED_TAG;
+        textItt = Bhs.RESERVED_TAG;
+    }
+
+    // ------------------------------------------------------------------ Logout (§11.14, §11.15)
+
+    private void logout(Pdu pdu) {
+        ByteBuffer h = pdu.header();
+        pdu.release();
+        int reason = LogoutRequestPdu.reasonCode(h);
+        int itt = Bhs.itt(h);
+        LogoutResponsePdu r = new LogoutResponsePdu().itt(itt);
+        if (reason == LogoutRequestPdu.REASON_REMOVE_CONNECTION_FOR_RECOVERY) {
+            // Connection recovery needs ErrorRecoveryLevel 2 (§11.15.1).
+            sendResponse(r.response(LogoutResponsePdu.RECOVERY_NOT_SUPPORTED), null);
+            return;
+        }
+        if (reason == LogoutRequestPdu.REASON_CLOSE_CONNECTION && LogoutRequestPdu.cid(h) != loginCid) {
+            sendResponse(r.response(LogoutResponsePdu.CID_NOT_FOUND), null);
+            return;
+        }
+        // Closing the session, or its only connection, ends the session at ERL 0.
+        sendResponse(r.response(LogoutResponsePdu.CLOSED_SUCCESSFULLY), null);
+        LOG.info("Session {} ({}) logged out from {}", session.tsih(), session.parameters().initiatorName(), conn.id());
+        phase = Phase.LOGGED_OUT;
+        flushIfDirty();
+        session.close();
+        conn.close(true);
+    }
+
+    /**
+     * Asks the initiator to log out within {@code seconds} (Async Message event 1, §11.9.1): a
+     * target being removed or reconfigured. Any thread.
+     */
+    void requestLogout(int seconds) {
+        runOnIo(() -> {
+            if (phase == Phase.FULL_FEATURE) {
+                sendResponse(new AsyncMessagePdu().event(AsyncMessagePdu.EVENT_LOGOUT_REQUESTED).parameters(0, 0, seconds),
+                        null);
+            }
+        }, null);
+    }
+
+    // ------------------------------------------------------------------ TMF (§11.5, §11.6)
+
+    private void taskManagement(Pdu pdu) {
+        ByteBuffer h = pdu.header();
+        pdu.release();
+        int itt = Bhs.itt(h);
+        int code = TmfRequestPdu.function(h);
+        TaskManagementFunction f = TaskManagementFunction.ofCode(code);
+        TmfResponsePdu r = new TmfResponsePdu().itt(itt);
+        if (f == null) {
+            sendResponse(r.response(TmfResponsePdu.FUNCTION_NOT_SUPPORTED), null);
+            return;
+        }
+        if (f == TaskManagementFunction.TASK_REASSIGN) {
+            // Allegiance reassignment needs ErrorRecoveryLevel 2 (§11.6.1 response 4).
+            sendResponse(r.response(TmfResponsePdu.ALLEGIANCE_REASSIGNMENT_NOT_SUPPORTED), null);
+            return;
+        }
+        if (session.parameters().discovery()) {
+            sendResponse(r.response(TmfResponsePdu.FUNCTION_REJECTED), null);
+            return;
+        }
+        long lun = Bhs.lun(h);
+        long refTag = -1;
+        if (f == TaskManagementFunction.ABORT_TASK || f == TaskManagementFunction.QUERY_TASK) {
+            int ref = TmfRequestPdu.referencedTaskTag(h);
+            refTag = ref & 0xffffffffL;
+            IscsiTask task = session.tasks.get(ref);
+            if (task == null || !(task.held() || task.running())) {
+                sendResponse(r.response(absentTaskResponse(h, f)), null);
+                return;
+            }
+            if (task.held()) {
+                if (f == TaskManagementFunction.ABORT_TASK) {
+                    // Never started: drop it here; its CmdSN counts as received.
+                    session.window.abortHeld(task);
+                }
+                sendResponse(r.response(TmfResponsePdu.FUNCTION_COMPLETE), null);
+                return;
+            }
+        }
+        Nexus nexus = session.nexus();
+        if (nexus == null) {
+            sendResponse(r.response(TmfResponsePdu.FUNCTION_REJECTED), null);
+            return;
+        }
+        boolean coldReset = f == TaskManagementFunction.TARGET_COLD_RESET;
+        nexus.manage(new TmfRequest(f, lun, refTag), response -> runOnIo(() -> {
+            if (phase != Phase.FULL_FEATURE) {
+                return;
+            }
+            sendResponse(r.response(tmfResponseCode(response)), null);
+            if (coldReset) {
+                // A cold reset ends every connection after the response (RFC 7143 §11.5.1).
+                flushIfDirty();
+                terminate(true);
+            }
+        }, null));
+    }
+
+    /**
+     * ABORT TASK or QUERY TASK naming a task we do not have (RFC 7143 §11.6.1): if RefCmdSN is in
+     * the window and below the TMF's own CmdSN the command was lost on the way, so its CmdSN
+     * counts as received and the answer is "function complete"; otherwise "task does not exist".
+     */
+    private int absentTaskResponse(ByteBuffer h, TaskManagementFunction f) {
+        int ref = TmfRequestPdu.refCmdSn(h);
+        int own = TmfRequestPdu.cmdSn(h);
+        CommandWindow w = session.window;
+        if (f == TaskManagementFunction.ABORT_TASK && SerialNumber.inWindow(ref, w.expCmdSn(), w.maxCmdSn())
+                && SerialNumber.lessThan(ref, own)) {
+            w.consume(ref);
+            return TmfResponsePdu.FUNCTION_COMPLETE;
+        }
+        return TmfResponsePdu.TASK_DOES_NOT_EXIST;
+    }
+
+    private static int tmfResponseCode(TmfResponse response) {
+        return switch (response.result()) {
+            case FUNCTION_COMPLETE, FUNCTION_SUCCEEDED -> TmfResponsePdu.FUNCTION_COMPLETE;
+            case TASK_NOT_FOUND -> TmfResponsePdu.TASK_DOES_NOT_EXIST;
+            case INCORRECT_LOGICAL_UNIT_NUMBER -> TmfResponsePdu.LUN_DOES_NOT_EXIST;
+            case FUNCTION_REJECTED -> TmfResponsePdu.FUNCTION_REJECTED;
+        };
+    }
+
+    // ------------------------------------------------------------------ Reject (§11.17)
+
+    /**
+     * Rejects a PDU and, when it was the command numbered ExpCmdSN, counts that CmdSN as
+     * received so the window does not stall on it. Takes ownership of {@code pdu}.
+     */
+    private void rejectCommand(Pdu pdu, int reason, String why) {
+        ByteBuffer h = pdu.header();
+        pdu.release();
+        rejectHeader(h, reason, why);
+        if (session != null && !Bhs.immediate(h) && carriesCmdSn(Bhs.opcode(h)) && Bhs.sn(h) == session.window.expCmdSn()) {
+            session.window.advance();
+        }
+    }
+
+    private static boolean carriesCmdSn(int opcode) {
+        return opcode == Opcode.SCSI_COMMAND || opcode == Opcode.TMF_REQUEST || opcode == Opcode.TEXT_REQUEST
+                || opcode == Opcode.LOGOUT_REQUEST || opcode == Opcode.NOP_OUT;
+    }
+
+    private void reject(Pdu pdu, int reason, String why) {
+        rejectHeader(pdu.header(), reason, why);
+    }
+
+    private void rejectHeader(ByteBuffer header, int reason, String why) {
+        LOG.warn("Connection {}: rejecting {} (reason 0x{}): {}", conn.id(), Bhs.describe(header),
+                Integer.toHexString(reason), why);
+        RejectPdu r = new RejectPdu().reason(reason);
+        fill(r.statSn(statSn++));
+        send(r.toPdu(header));
+    }
+
+    /**
+     * An unrecoverable protocol error at ERL 0 (RFC 7143 §7.1.4): the connection and with it the
+     * session end. On the I/O thread.
+     */
+    void protocolError(String why) {
+        LOG.warn("Connection {}: protocol error, closing: {}", conn.id(), why);
+        terminate(true);
+    }
+
+    // ------------------------------------------------------------------ sending
+
+    /** Fills ExpCmdSN and MaxCmdSN from the session window (or the login values). */
+    private <B extends TargetPduBuilder<B>> B fill(B b) {
+        if (session != null) {
+            b.expCmdSn(session.window.expCmdSn()).maxCmdSn(session.window.maxCmdSn());
+        } else {
+            b.expCmdSn(loginCmdSn).maxCmdSn(loginCmdSn);
+        }
+        return b;
+    }
+
+    /** A status-carrying PDU: StatSN advances (§4.2.2.2). Takes ownership of {@code data}. */
+    <B extends TargetPduBuilder<B>> void sendResponse(B b, DataBuffer data) {
+        fill(b).statSn(statSn++);
+        send(b.toPdu(data));
+    }
+
+    void sendR2t(int itt, long lun, int ttt, int r2tSn, int offset, int length) {
+        R2tPdu r = new R2tPdu().itt(itt).lun(lun).ttt(ttt).r2tSn(r2tSn).bufferOffset(offset).desiredLength(length)
+                .statSn(statSn);
+        send(fill(r).toPdu());
+    }
+
+    void sendDataIn(DataInPdu b, DataBuffer data, boolean withStatus) {
+        fill(b);
+        if (withStatus) {
+            b.statSn(statSn++);
+        }
+        send(b.toPdu(data));
+    }
+
+    private void send(Pdu pdu) {
+        if (phase == Phase.CLOSED) {
+            pdu.release();
+            return;
+        }
+        conn.send(pdu, null);
+        dirty = true;
+    }
+
+    private void flushIfDirty() {
+        if (dirty) {
+            dirty = false;
+            if (phase != Phase.CLOSED) {
+                conn.flush();
+            }
+        }
+    }
+
+    /**
+     * Runs {@code action} on this connection's I/O thread (at once when already there), then
+     * flushes. {@code onRejected} (may be null) runs instead when the I/O thread is gone, to
+     * release what the action would have consumed.
+     */
+    void runOnIo(Runnable action, Runnable onRejected) {
+        Runnable wrapped = () -> {
+            try {
+                action.run();
+            } catch (RuntimeException e) {
+                LOG.warn("Connection {}: internal error in a completion, closing", conn.id(), e);
+                terminate(true);
+            } finally {
+                flushIfDirty();
+            }
+        };
+        if (conn.inIoThread()) {
+            wrapped.run();
+            return;
+        }
+        try {
+            conn.executor().execute(wrapped);
+        } catch (RejectedExecutionException e) {
+            if (onRejected != null) {
+                onRejected.run();
+            }
+        }
+    }
+
+    /** Ends the session (if any) and closes the connection. On the I/O thread; idempotent. */
+    void terminate(boolean graceful) {
+        if (phase == Phase.CLOSED) {
+            return;
+        }
+        if (phase != Phase.LOGGED_OUT) {
+            phase = Phase.LOGGED_OUT;
+        }
+        if (session != null) {
+            session.close();
+        }
+        flushIfDirty();
+        conn.close(graceful);
+    }
+
+    /** Closes this connection from another thread (reinstatement, a transport going away). */
+    void closeFromOutside(String why) {
+        runOnIo(() -> {
+            if (phase != Phase.CLOSED) {
+                LOG.info("Connection {}: closing: {}", conn.id(), why);
+                terminate(true);
+            }
+        }, null);
+    }
+
+    // ------------------------------------------------------------------ LoginContext
+
+    @Override
+    public TargetConfig target(String iqn) {
+        return engine.target(iqn);
+    }
+
+    @Override
+    public List<TargetConfig> targets() {
+        return engine.targets();
+    }
+
+    @Override
+    public TransportLimits transportLimits() {
+        return portal.limits();
+    }
+
+    @Override
+    public boolean portalIsLoopback() {
+        var local = conn.localAddress();
+        return local != null && local.getAddress() != null && local.getAddress().isLoopbackAddress();
+    }
+
+    @Override
+    public int portalGroupTag() {
+        return portal.portalGroupTag();
+    }
+
+    @Override
+    public List<String> targetAddresses(String iqn) {
+        return engine.targetAddresses(conn.localAddress());
+    }
+
+    @Override
+    public AuthConfig discoveryAuth() {
+        return engine.settings().discoveryAuth();
+    }
+
+    @Override
+    public SessionCheck checkSession(String initiatorName, long isid, int tsih, String targetIqn) {
+        if (tsih == 0) {
+            // A new session, or a reinstatement of the same nexus (closed once login succeeds).
+            return engine.sessionTable().full() && engine.sessionTable().byNexus(initiatorName, isid, targetIqn) == null
+                    ? SessionCheck.OUT_OF_RESOURCES : SessionCheck.NEW_SESSION;
+        }
+        Session s = engine.sessionTable().byTsih(tsih);
+        if (s == null) {
+            return SessionCheck.SESSION_DOES_NOT_EXIST;
+        }
+        if (!s.parameters().initiatorName().equals(initiatorName) || s.isid() != isid) {
+            return SessionCheck.CANT_INCLUDE;
+        }
+        // MaxConnections is 1 until MC/S exists (RFC 7143 §13.2).
+        return SessionCheck.TOO_MANY_CONNECTIONS;
+    }
+
+    @Override
+    public NegotiationDefaults defaults() {
+        return engine.settings().negotiation();
+    }
+}

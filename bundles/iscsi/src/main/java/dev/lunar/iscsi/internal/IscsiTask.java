@@ -1,0 +1,577 @@
+package dev.lunar.iscsi.internal;
+
+import dev.lunar.pdu.DataInPdu;
+import dev.lunar.pdu.ScsiResponsePdu;
+import dev.lunar.spi.buffer.DataBuffer;
+import dev.lunar.spi.buffer.DataBuffers;
+import dev.lunar.spi.scsi.DataReceiver;
+import dev.lunar.spi.scsi.ScsiStatus;
+import dev.lunar.spi.scsi.ScsiTask;
+import dev.lunar.spi.scsi.Sense;
+import dev.lunar.spi.scsi.TaskAttribute;
+import java.nio.ByteBuffer;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.Iterator;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+
+/**
+ * One SCSI command as the iSCSI port carries it: turns the device server's data movement into
+ * Data-In, R2T and SCSI Response PDUs and feeds it the Data-Out that arrives (RFC 7143 §11.3-11.8).
+ *
+ * <p>Threading: the device server calls the {@link ScsiTask} methods from any thread; each hops to
+ * the connection's I/O thread, where all state of this class lives.
+ *
+ * <p>Buffers: Data-In is split into PDUs with {@link DataBuffer#retainedSlice} (no copy) and the
+ * transport releases each slice after sending. Data-Out payload stays in the PDU buffers it arrived
+ * in; a receive request that one PDU covers gets a slice of it (no copy), one that spans PDUs gets
+ * a buffer from the connection's allocator and exactly one copy of each byte.
+ */
+final class IscsiTask implements ScsiTask, CommandWindow.Pending {
+
+    private enum State { HELD, RUNNING, DONE }
+
+    /** One outstanding R2T (RFC 7143 §11.8) and how much of its data arrived. */
+    private static final class R2tState {
+        final int ttt;
+        final int offset;
+        final int length;
+        int received;
+        int nextDataSn;
+
+        R2tState(int ttt, int offset, int length) {
+            this.ttt = ttt;
+            this.offset = offset;
+            this.length = length;
+        }
+    }
+
+    private record DataRequest(int offset, int length, DataReceiver receiver) {
+    }
+
+    private final IscsiConnection conn;
+    final int itt;
+    final int cmdSn;
+    final boolean immediate;
+    private final long lun;
+    private final ByteBuffer cdb;
+    private final TaskAttribute attribute;
+    private final boolean readFlag;
+    private final boolean writeFlag;
+    private final int expectedIn;
+    private final int expectedOut;
+    private final int maxBurst;
+    private final int maxOutstandingR2t;
+
+    private State state = State.HELD;
+    private boolean slotTaken;
+    private int transferLength = -1;
+
+    // Data-In
+    private int nextInOffset;
+    private final TreeMap<Integer, DataBuffer> inReorder = new TreeMap<>();
+    private DataBuffer heldIn;
+    private int heldInOffset;
+    private int dataSn;
+    private long inBytes;
+    private long inOverflow;
+
+    // Data-Out
+    private final int unsolicitedEnd;
+    private int unsolicitedNext;
+    private int unsolicitedDataSn;
+    private final TreeMap<Integer, DataBuffer> chunks = new TreeMap<>();
+    private final ArrayDeque<DataRequest> requests = new ArrayDeque<>();
+    private final List<R2tState> r2ts = new ArrayList<>(4);
+    private int requestedEnd;
+    private int solicitNext;
+    private int r2tSn;
+    private long outDelivered;
+
+    /**
+     * @param immediateData the command PDU's data segment (ownership passes here), or null
+     * @param finalBit the command's F bit: no unsolicited Data-Out follows
+     */
+    IscsiTask(IscsiConnection conn, int itt, int cmdSn, boolean immediate, long lun, ByteBuffer cdb,
+            TaskAttribute attribute, boolean readFlag, boolean writeFlag, int expectedLength, int bidiReadLength,
+            DataBuffer immediateData, boolean finalBit) {
+        this.conn = conn;
+        this.itt = itt;
+        this.cmdSn = cmdSn;
+        this.immediate = immediate;
+        this.lun = lun;
+        this.cdb = cdb;
+        this.attribute = attribute;
+        this.readFlag = readFlag;
+        this.writeFlag = writeFlag;
+        // RFC 7143 §11.3.5: with R and W both set, EDTL is the write length and AHS type 2 the read length.
+        this.expectedOut = writeFlag ? expectedLength : 0;
+        this.expectedIn = readFlag ? (writeFlag ? Math.max(bidiReadLength, 0) : expectedLength) : 0;
+        var p = conn.session().parameters();
+        this.maxBurst = p.maxBurstLength();
+        this.maxOutstandingR2t = p.maxOutstandingR2T();
+        int imm = immediateData == null ? 0 : immediateData.length();
+        if (imm > 0) {
+            chunks.put(0, immediateData);
+        } else if (immediateData != null) {
+            immediateData.release();
+        }
+        this.unsolicitedNext = imm;
+        // Unsolicited Data-Out follows only when the command's F bit is clear (§11.3.1.1), which
+        // InitialR2T=No allows, up to FirstBurstLength including the immediate data (§13.14).
+        this.unsolicitedEnd = !finalBit && !p.initialR2T() ? Math.min(p.firstBurstLength(), expectedOut) : imm;
+        this.solicitNext = Math.max(unsolicitedEnd, imm);
+    }
+
+    // ---- ScsiTask: identity ----
+
+    @Override
+    public long lun() {
+        return lun;
+    }
+
+    @Override
+    public ByteBuffer cdb() {
+        return cdb.duplicate();
+    }
+
+    @Override
+    public long tag() {
+        return itt & 0xffffffffL;
+    }
+
+    @Override
+    public TaskAttribute attribute() {
+        return attribute;
+    }
+
+    @Override
+    public int expectedDataInLength() {
+        return expectedIn;
+    }
+
+    @Override
+    public int expectedDataOutLength() {
+        return expectedOut;
+    }
+
+    // ---- ScsiTask: data movement, hopping to the I/O thread ----
+
+    @Override
+    public void transferLength(int bytes) {
+        conn.runOnIo(() -> transferLength = bytes, null);
+    }
+
+    @Override
+    public void receiveData(int offset, int length, DataReceiver receiver) {
+        conn.runOnIo(() -> receiveOnIo(offset, length, receiver), () -> receiver.failed(Sense.COMMAND_ABORTED));
+    }
+
+    @Override
+    public void sendData(int offset, DataBuffer data) {
+        conn.runOnIo(() -> sendOnIo(offset, data), data::release);
+    }
+
+    @Override
+    public void complete(ScsiStatus status, ByteBuffer sense) {
+        conn.runOnIo(() -> {
+            if (state == State.RUNNING) {
+                finish(status, sense);
+            }
+        }, null);
+    }
+
+    @Override
+    public void aborted() {
+        conn.runOnIo(() -> {
+            if (state != State.DONE) {
+                // SAM-5 §5.6: an aborted task gets no response.
+                cleanup();
+            }
+        }, null);
+    }
+
+    // ---- CommandWindow.Pending ----
+
+    /** Its CmdSN came up (or it is immediate): hand it to the SCSI core. On the I/O thread. */
+    @Override
+    public void deliver() {
+        if (state != State.HELD) {
+            return;
+        }
+        state = State.RUNNING;
+        slotTaken = true;
+        conn.session().window.taskStarted();
+        var nexus = conn.session().nexus();
+        if (nexus == null) {
+            // No SCSI core bound (DESIGN.md §3.5: BUSY until a replacement binds).
+            finish(ScsiStatus.BUSY, null);
+            return;
+        }
+        try {
+            nexus.execute(this);
+        } catch (RuntimeException e) {
+            conn.log().warn("Connection {}: SCSI core failed to start task 0x{}", conn.id(), Integer.toHexString(itt), e);
+            if (state == State.RUNNING) {
+                finish(ScsiStatus.BUSY, null);
+            }
+        }
+    }
+
+    @Override
+    public void discard() {
+        cleanup();
+    }
+
+    boolean held() {
+        return state == State.HELD;
+    }
+
+    boolean running() {
+        return state == State.RUNNING;
+    }
+
+    /** The connection or session ended: drop everything, answer nothing. */
+    void connectionLost() {
+        if (state != State.DONE) {
+            cleanup();
+        }
+    }
+
+    // ---- Data-Out ----
+
+    private void receiveOnIo(int offset, int length, DataReceiver receiver) {
+        if (state != State.RUNNING) {
+            receiver.failed(Sense.COMMAND_ABORTED);
+            return;
+        }
+        if (offset < 0 || length < 0 || (long) offset + length > expectedOut) {
+            // The command wants more than the initiator will send: residual overflow (RFC 7143
+            // §11.4.5.1). Like FCP-4 §9.4.2 b) we move no data and end the command with
+            // INVALID FIELD IN INFORMATION UNIT; the residual is reported in the response.
+            receiver.failed(SenseData.INVALID_FIELD_IN_INFORMATION_UNIT);
+            if (state == State.RUNNING) {
+                finish(ScsiStatus.CHECK_CONDITION, SenseData.fixed(SenseData.INVALID_FIELD_IN_INFORMATION_UNIT));
+            }
+            return;
+        }
+        if (length == 0) {
+            receiver.received(DataBuffers.empty());
+            return;
+        }
+        requests.add(new DataRequest(offset, length, receiver));
+        requestedEnd = Math.max(requestedEnd, offset + length);
+        solicit();
+        satisfy();
+    }
+
+    /** Sends R2Ts for requested bytes not yet solicited, at most MaxOutstandingR2T at a time (§13.17). */
+    private void solicit() {
+        while (state == State.RUNNING && r2ts.size() < maxOutstandingR2t && solicitNext < requestedEnd) {
+            int len = Math.min(maxBurst, requestedEnd - solicitNext);
+            R2tState r = new R2tState(conn.session().newTargetTransferTag(), solicitNext, len);
+            r2ts.add(r);
+            solicitNext += len;
+            conn.sendR2t(itt, lun, r.ttt, r2tSn++, r.offset, r.length);
+        }
+    }
+
+    /**
+     * A Data-Out PDU for this task (RFC 7143 §11.7). Takes ownership of {@code pdu}. DataSN and
+     * offsets are checked against the sequence they belong to; a violation is a protocol error
+     * the connection answers by closing (ERL 0 has no recovery; §7.12 lets the target drop the
+     * connection, and the command then never completes with GOOD, which is what initiators and
+     * libiscsi's DataSN tests expect).
+     */
+    void dataOut(int ttt, int dataSnIn, int offset, boolean fin, dev.lunar.spi.transport.Pdu pdu) {
+        if (state == State.DONE) {
+            // Data that was in flight when the task ended: drop it (§11.7 allows discarding).
+            pdu.release();
+            return;
+        }
+        int len = pdu.dataLength();
+        if (ttt == dev.lunar.pdu.Bhs.RESERVED_TAG) {
+            if (offset != unsolicitedNext || dataSnIn != unsolicitedDataSn || (long) offset + len > unsolicitedEnd) {
+                pdu.release();
+                conn.protocolError("unsolicited Data-Out for task 0x" + Integer.toHexString(itt) + " at offset " + offset
+                        + " DataSN " + dataSnIn + " (expected offset " + unsolicitedNext + " DataSN " + unsolicitedDataSn
+                        + ", FirstBurst end " + unsolicitedEnd + ")");
+                return;
+            }
+            unsolicitedNext += len;
+            unsolicitedDataSn++;
+        } else {
+            R2tState r = null;
+            for (R2tState x : r2ts) {
+                if (x.ttt == ttt) {
+                    r = x;
+                    break;
+                }
+            }
+            if (r == null) {
+                pdu.release();
+                conn.protocolError("Data-Out with unknown TTT 0x" + Integer.toHexString(ttt) + " for task 0x"
+                        + Integer.toHexString(itt));
+                return;
+            }
+            if (dataSnIn != r.nextDataSn || offset != r.offset + r.received || r.received + len > r.length
+                    || (fin && r.received + len != r.length)) {
+                pdu.release();
+                conn.protocolError("Data-Out out of sequence for task 0x" + Integer.toHexString(itt) + ": DataSN "
+                        + dataSnIn + " offset " + offset + " length " + len + ", expected DataSN " + r.nextDataSn
+                        + " offset " + (r.offset + r.received) + " within " + r.length);
+                return;
+            }
+            r.received += len;
+            r.nextDataSn++;
+            if (r.received == r.length) {
+                r2ts.remove(r);
+            }
+        }
+        if (len > 0) {
+            DataBuffer old = chunks.put(offset, pdu.takeData());
+            if (old != null) {
+                old.release();
+            }
+        }
+        pdu.release();
+        solicit();
+        satisfy();
+    }
+
+    /** Hands the device server every requested range that has fully arrived. */
+    private void satisfy() {
+        for (Iterator<DataRequest> it = requests.iterator(); it.hasNext() && state == State.RUNNING; ) {
+            DataRequest r = it.next();
+            DataBuffer got = extract(r.offset, r.length);
+            if (got != null) {
+                it.remove();
+                outDelivered += r.length;
+                r.receiver.received(got);
+            }
+        }
+    }
+
+    private DataBuffer extract(int off, int len) {
+        Map.Entry<Integer, DataBuffer> first = chunks.floorEntry(off);
+        if (first == null || first.getKey() + first.getValue().length() <= off) {
+            return null;
+        }
+        int end = off + len;
+        DataBuffer out;
+        if (first.getKey() + first.getValue().length() >= end) {
+            out = first.getValue().retainedSlice(off - first.getKey(), len);
+        } else {
+            // The request spans PDUs: check that every byte is here, then copy once.
+            int cursor = first.getKey() + first.getValue().length();
+            while (cursor < end) {
+                DataBuffer next = chunks.get(cursor);
+                if (next == null) {
+                    return null;
+                }
+                cursor += next.length();
+            }
+            out = assemble(off, len);
+        }
+        // Chunks wholly inside the range are used up.
+        for (Iterator<Map.Entry<Integer, DataBuffer>> it = chunks.subMap(off, true, end, false).entrySet().iterator();
+                it.hasNext(); ) {
+            Map.Entry<Integer, DataBuffer> e = it.next();
+            if (e.getKey() + e.getValue().length() <= end) {
+                e.getValue().release();
+                it.remove();
+            }
+        }
+        return out;
+    }
+
+    private DataBuffer assemble(int off, int len) {
+        DataBuffer dst = conn.allocator().allocate(len);
+        ByteBuffer[] views = dst == null ? null : dst.nioBuffers(0, len);
+        if (views == null || views.length != 1) {
+            // Budget exhausted or a scattered buffer: this small window of bytes goes to the heap
+            // rather than stalling the task (the session's queue depth bounds how many exist).
+            if (dst != null) {
+                dst.release();
+            }
+            dst = DataBuffers.allocateHeap(len);
+            views = dst.nioBuffers(0, len);
+        }
+        ByteBuffer target = views[0];
+        int cursor = off;
+        int end = off + len;
+        while (cursor < end) {
+            Map.Entry<Integer, DataBuffer> e = chunks.floorEntry(cursor);
+            int in = cursor - e.getKey();
+            int n = Math.min(e.getValue().length() - in, end - cursor);
+            target.limit(target.position() + n);
+            e.getValue().copyTo(in, target);
+            cursor += n;
+        }
+        return dst;
+    }
+
+    // ---- Data-In ----
+
+    private void sendOnIo(int offset, DataBuffer data) {
+        if (state != State.RUNNING) {
+            data.release();
+            return;
+        }
+        int len = data.length();
+        if (offset < 0 || offset >= expectedIn) {
+            // Beyond what the initiator expects: dropped, reported as overflow (§11.4.5.1).
+            if (offset >= 0) {
+                inOverflow += len;
+            }
+            data.release();
+            return;
+        }
+        if ((long) offset + len > expectedIn) {
+            int keep = expectedIn - offset;
+            inOverflow += len - keep;
+            DataBuffer s = data.retainedSlice(0, keep);
+            data.release();
+            data = s;
+            len = keep;
+        }
+        if (len == 0) {
+            data.release();
+            return;
+        }
+        if (offset == nextInOffset) {
+            emit(offset, data);
+            Map.Entry<Integer, DataBuffer> e;
+            while ((e = inReorder.firstEntry()) != null && e.getKey() <= nextInOffset) {
+                inReorder.remove(e.getKey());
+                DataBuffer b = e.getValue();
+                int skip = nextInOffset - e.getKey();
+                if (skip >= b.length()) {
+                    b.release();
+                    continue;
+                }
+                DataBuffer rest = skip == 0 ? b : b.retainedSlice(skip, b.length() - skip);
+                if (skip != 0) {
+                    b.release();
+                }
+                emit(nextInOffset, rest);
+            }
+        } else if (offset > nextInOffset) {
+            // DataPDUInOrder=Yes (§13.19): hold it until the gap before it is filled.
+            DataBuffer old = inReorder.put(offset, data);
+            if (old != null) {
+                old.release();
+            }
+        } else {
+            // Bytes already sent (overlapping call): nothing more to send for them.
+            data.release();
+        }
+    }
+
+    /**
+     * Splits {@code data} at the initiator's MaxRecvDataSegmentLength and at MaxBurstLength
+     * sequence boundaries (§13.13, §13.14), keeping the last piece back so that completion can
+     * mark it final and, when allowed, carry the status (§11.7.3).
+     */
+    private void emit(int offset, DataBuffer data) {
+        int len = data.length();
+        int maxSeg = conn.maxSendSegment();
+        int pos = 0;
+        boolean passedWhole = false;
+        while (pos < len) {
+            long abs = (long) offset + pos;
+            long burstEnd = (abs / maxBurst + 1) * maxBurst;
+            int n = (int) Math.min(Math.min(maxSeg, len - pos), burstEnd - abs);
+            DataBuffer piece;
+            if (pos == 0 && n == len) {
+                piece = data;
+                passedWhole = true;
+            } else {
+                piece = data.retainedSlice(pos, n);
+            }
+            pushDataIn((int) abs, piece);
+            pos += n;
+        }
+        if (!passedWhole) {
+            // Every piece holds its own reference; ours goes.
+            data.release();
+        }
+        nextInOffset = offset + len;
+        inBytes += len;
+    }
+
+    private void pushDataIn(int offset, DataBuffer piece) {
+        if (heldIn != null) {
+            boolean endOfBurst = (heldInOffset + heldIn.length()) % maxBurst == 0;
+            sendHeldDataIn(endOfBurst, null, false, 0);
+        }
+        heldIn = piece;
+        heldInOffset = offset;
+    }
+
+    private void sendHeldDataIn(boolean fin, ScsiStatus status, boolean overflow, int residual) {
+        DataInPdu b = new DataInPdu().itt(itt).dataSn(dataSn++).bufferOffset(heldInOffset).finalFlag(fin);
+        if (status != null) {
+            b.status(status.code()).residual(overflow, residual);
+        }
+        DataBuffer d = heldIn;
+        heldIn = null;
+        conn.sendDataIn(b, d, status != null);
+    }
+
+    // ---- completion ----
+
+    private void finish(ScsiStatus status, ByteBuffer sense) {
+        boolean writeDirection = expectedOut > 0 || (writeFlag && !readFlag);
+        long expected = writeDirection ? expectedOut : expectedIn;
+        long actual = transferLength >= 0 ? transferLength : writeDirection ? outDelivered : inBytes + inOverflow;
+        long diff = actual - expected;
+        boolean overflow = diff > 0;
+        int residual = (int) Math.min(Math.abs(diff), 0xffffffffL);
+        boolean hasSense = sense != null && sense.hasRemaining();
+        boolean collapse = heldIn != null && status == ScsiStatus.GOOD && !hasSense && expectedOut == 0;
+        if (heldIn != null) {
+            if (collapse) {
+                sendHeldDataIn(true, status, overflow, residual);
+            } else {
+                sendHeldDataIn(true, null, false, 0);
+            }
+        }
+        if (!collapse) {
+            ScsiResponsePdu r = new ScsiResponsePdu().itt(itt).response(ScsiResponsePdu.RESPONSE_COMPLETED)
+                    .status(status.code()).residual(overflow, residual).expDataSn(dataSn + r2tSn);
+            if (readFlag && writeFlag) {
+                long bidiDiff = inBytes + inOverflow - expectedIn;
+                r.bidiResidual(bidiDiff > 0, (int) Math.min(Math.abs(bidiDiff), 0xffffffffL));
+            }
+            conn.sendResponse(r, hasSense ? DataBuffers.wrap(SenseData.withLengthPrefix(sense)) : null);
+        }
+        cleanup();
+    }
+
+    /** Releases everything this task holds and frees its slot. Idempotent. */
+    private void cleanup() {
+        State was = state;
+        state = State.DONE;
+        if (was == State.DONE) {
+            return;
+        }
+        if (heldIn != null) {
+            heldIn.release();
+            heldIn = null;
+        }
+        inReorder.values().forEach(DataBuffer::release);
+        inReorder.clear();
+        chunks.values().forEach(DataBuffer::release);
+        chunks.clear();
+        r2ts.clear();
+        List<DataRequest> pending = new ArrayList<>(requests);
+        requests.clear();
+        conn.taskEnded(this, slotTaken);
+        for (DataRequest r : pending) {
+            r.receiver.failed(Sense.COMMAND_ABORTED);
+        }
+    }
+}

@@ -1,0 +1,141 @@
+package dev.lunar.iscsi.internal;
+
+import dev.lunar.iscsi.internal.login.SessionParameters;
+import dev.lunar.spi.scsi.DeviceServer;
+import dev.lunar.spi.scsi.Nexus;
+import java.util.HashMap;
+import java.util.Map;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * One iSCSI session (RFC 7143 §4.4): negotiated parameters, the CmdSN window, the tasks by
+ * initiator task tag and the I_T nexus into the SCSI core. With MaxConnections 1 a session has
+ * exactly one connection, and everything here is touched only on that connection's I/O thread.
+ */
+final class Session {
+
+    private static final Logger LOG = LoggerFactory.getLogger(Session.class);
+
+    private final IscsiEngine engine;
+    private final SessionParameters parameters;
+    private final long isid;
+    private final int portalGroupTag;
+    private final String nexusKey;
+    final CommandWindow window;
+    /** Tasks by ITT: held in the window, running, or finishing their Data-In. */
+    final Map<Integer, IscsiTask> tasks = new HashMap<>();
+    private volatile int tsih;
+    private volatile IscsiConnection connection;
+    private DeviceServer nexusServer;
+    private Nexus nexus;
+    private int nextTtt = 1;
+    private volatile boolean closed;
+
+    Session(IscsiEngine engine, SessionParameters parameters, long isid, int portalGroupTag, int initialCmdSn,
+            int queueDepth) {
+        this.engine = engine;
+        this.parameters = parameters;
+        this.isid = isid;
+        this.portalGroupTag = portalGroupTag;
+        this.nexusKey = SessionTable.nexusKey(parameters.initiatorName(), isid,
+                parameters.discovery() ? null : parameters.targetName());
+        this.window = new CommandWindow(initialCmdSn, queueDepth);
+    }
+
+    SessionParameters parameters() {
+        return parameters;
+    }
+
+    long isid() {
+        return isid;
+    }
+
+    int tsih() {
+        return tsih;
+    }
+
+    void assignTsih(int tsih) {
+        this.tsih = tsih;
+    }
+
+    String nexusKey() {
+        return nexusKey;
+    }
+
+    IscsiConnection connection() {
+        return connection;
+    }
+
+    void attach(IscsiConnection c) {
+        this.connection = c;
+    }
+
+    boolean closed() {
+        return closed;
+    }
+
+    /** A Target Transfer Tag unique among this session's live transfers; never 0xffffffff. */
+    int newTargetTransferTag() {
+        int t = nextTtt++;
+        if (nextTtt == 0xffffffff) {
+            nextTtt = 1;
+        }
+        return t;
+    }
+
+    String isidHex() {
+        return String.format("%012x", isid);
+    }
+
+    /**
+     * The nexus to the SCSI core, opened on first use and reopened when the DeviceServer was
+     * replaced (a scsi bundle update keeps the session; DESIGN.md §3.5). {@code null} when no
+     * DeviceServer is bound: commands then get BUSY.
+     */
+    Nexus nexus() {
+        DeviceServer server = engine.deviceServer();
+        if (server != nexusServer) {
+            closeNexus();
+            if (server != null) {
+                String target = parameters.targetName();
+                nexus = server.openNexus(target, parameters.initiatorName() + ",i,0x" + isidHex(),
+                        target + ",t,0x" + String.format("%04x", portalGroupTag), portalGroupTag, false);
+                nexusServer = server;
+            }
+        }
+        return nexus;
+    }
+
+    private void closeNexus() {
+        Nexus n = nexus;
+        nexus = null;
+        nexusServer = null;
+        if (n != null) {
+            try {
+                n.close();
+            } catch (RuntimeException e) {
+                LOG.warn("Session {}: closing the nexus failed", tsih, e);
+            }
+        }
+    }
+
+    /**
+     * Ends the session: held commands are dropped, running tasks lose their buffers, the nexus is
+     * closed (I_T nexus loss: the SCSI core aborts the tasks), the table forgets the session.
+     * On the I/O thread; idempotent.
+     */
+    void close() {
+        if (closed) {
+            return;
+        }
+        closed = true;
+        window.discardAll();
+        for (IscsiTask t : tasks.values().toArray(new IscsiTask[0])) {
+            t.connectionLost();
+        }
+        tasks.clear();
+        closeNexus();
+        engine.sessionTable().remove(this);
+    }
+}
