@@ -1,0 +1,670 @@
+package dev.lunar.scsi.internal.command;
+
+import dev.lunar.scsi.internal.lun.LogicalUnit;
+import dev.lunar.scsi.internal.sense.SenseCodes;
+import dev.lunar.scsi.internal.sense.SenseEncoder;
+import dev.lunar.scsi.internal.target.ScsiNexus;
+import dev.lunar.spi.backend.BlockDevice;
+import dev.lunar.spi.backend.Geometry;
+import dev.lunar.spi.backend.IoCompletion;
+import dev.lunar.spi.backend.Provisioning;
+import dev.lunar.spi.buffer.DataBuffer;
+import dev.lunar.spi.buffer.DataBuffers;
+import dev.lunar.spi.scsi.DataReceiver;
+import dev.lunar.spi.scsi.ScsiStatus;
+import dev.lunar.spi.scsi.ScsiTask;
+import dev.lunar.spi.scsi.Sense;
+import dev.lunar.spi.scsi.TaskAttribute;
+import java.nio.ByteBuffer;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.function.Consumer;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * One command in flight: the handler's view of a {@link ScsiTask} on one logical unit, and the
+ * task set's entry for it.
+ *
+ * <p>What a handler uses: CDB field readers ({@link #u8}, {@link #u16}, {@link #u32}, {@link #u64},
+ * {@link #bit}, {@link #bits}); checks that complete the command on failure ({@link #checkRange},
+ * {@link #invalidField}); data movement ({@link #sendDataIn}, {@link #receiveDataOut},
+ * {@link #readToDataIn}, {@link #writeFromDataOut}); backend calls whose failure completes the
+ * command with the backend's sense ({@link #read}, {@link #write}, {@link #flush}, {@link #unmap},
+ * {@link #provisioning}); and completion ({@link #good}, {@link #fail}, {@link #complete}).
+ *
+ * <p>Completion happens exactly once. After an abort or a completion, continuations are not run
+ * and buffers that arrive are released, so a handler never checks for aborts itself.
+ *
+ * <p>Threading: the task's methods are called under this object's monitor, which gives the
+ * "never two at once for the same task" guarantee {@link ScsiTask} asks for, even when several
+ * backend completions race.
+ */
+public final class Command {
+
+    private static final Logger LOG = LoggerFactory.getLogger(Command.class);
+
+    /** Backend I/Os a split READ or WRITE keeps in flight at once. */
+    static final int SPLIT_WINDOW = 4;
+
+    private final ScsiTask task;
+    private final ScsiNexus nexus;
+    private final LogicalUnit lu;
+    private final CommandDescriptor descriptor;
+    private final ByteBuffer cdb;
+    private final long sequence;
+
+    // Guarded by "this".
+    private boolean started;
+    private boolean finished;
+    private boolean abortRequested;
+    private int backendIoInFlight;
+    private List<Runnable> onFinish;
+
+    public Command(ScsiTask task, ScsiNexus nexus, LogicalUnit lu, CommandDescriptor descriptor,
+            long sequence) {
+        this.task = task;
+        this.nexus = nexus;
+        this.lu = lu;
+        this.descriptor = descriptor;
+        this.cdb = task.cdb().duplicate();
+        this.sequence = sequence;
+    }
+
+    // ---------------------------------------------------------------- identity
+
+    public ScsiTask task() {
+        return task;
+    }
+
+    /** The I_T nexus that sent the command (initiator/target port names, read-only ACL). */
+    public ScsiNexus nexus() {
+        return nexus;
+    }
+
+    /** The logical unit, or {@code null} for a command the table lets run on an unmapped LUN. */
+    public LogicalUnit lu() {
+        return lu;
+    }
+
+    public CommandDescriptor descriptor() {
+        return descriptor;
+    }
+
+    public long tag() {
+        return task.tag();
+    }
+
+    public TaskAttribute attribute() {
+        return task.attribute();
+    }
+
+    /** Arrival order within the logical unit's task set. */
+    public long sequence() {
+        return sequence;
+    }
+
+    /** The backend device; only for commands flagged {@link CommandFlag#MEDIUM}, never null there. */
+    public BlockDevice device() {
+        return lu.device();
+    }
+
+    /** The geometry of the backend device; only for {@link CommandFlag#MEDIUM} commands. */
+    public Geometry geometry() {
+        return lu.geometry();
+    }
+
+    // ---------------------------------------------------------------- CDB fields (big-endian)
+
+    public int opcode() {
+        return u8(0);
+    }
+
+    /** Bytes the port gave us for the CDB (16 for iSCSI unless an extended CDB AHS was used). */
+    public int cdbBytes() {
+        return cdb.limit();
+    }
+
+    public int u8(int offset) {
+        return offset < cdb.limit() ? cdb.get(offset) & 0xff : 0;
+    }
+
+    public int u16(int offset) {
+        return (u8(offset) << 8) | u8(offset + 1);
+    }
+
+    public int u24(int offset) {
+        return (u8(offset) << 16) | u16(offset + 1);
+    }
+
+    public long u32(int offset) {
+        return ((long) u16(offset) << 16) | u16(offset + 2);
+    }
+
+    public long u64(int offset) {
+        return (u32(offset) << 32) | u32(offset + 4);
+    }
+
+    public boolean bit(int offset, int bit) {
+        return (u8(offset) & (1 << bit)) != 0;
+    }
+
+    /** {@code width} bits of byte {@code offset} starting at bit {@code shift}. */
+    public int bits(int offset, int shift, int width) {
+        return (u8(offset) >>> shift) & ((1 << width) - 1);
+    }
+
+    /** The CONTROL byte: the last byte of the CDB for the opcode's group. */
+    public int control() {
+        int len = CommandDescriptor.cdbLength(opcode());
+        return len == 0 ? 0 : u8(len - 1);
+    }
+
+    // ---------------------------------------------------------------- checks
+
+    /**
+     * Checks {@code [lba, lba + blocks)} against the capacity (SBC-3 §4.5); completes the command
+     * with LOGICAL BLOCK ADDRESS OUT OF RANGE and returns false when it does not fit.
+     */
+    public boolean checkRange(long lba, long blocks) {
+        long capacity = geometry().blockCount();
+        if (lba < 0 || blocks < 0 || lba > capacity || blocks > capacity - lba) {
+            fail(SenseCodes.LBA_OUT_OF_RANGE);
+            return false;
+        }
+        return true;
+    }
+
+    /** Completes with INVALID FIELD IN CDB pointing at {@code byteOffset}/{@code bit} (-1: whole byte). */
+    public void invalidField(int byteOffset, int bit) {
+        fail(SenseCodes.INVALID_FIELD_IN_CDB.withFieldPointer(true, byteOffset, bit));
+    }
+
+    /** Completes with INVALID FIELD IN PARAMETER LIST pointing at a parameter-list byte/bit. */
+    public void invalidParameter(int byteOffset, int bit) {
+        fail(SenseCodes.INVALID_FIELD_IN_PARAMETER_LIST.withFieldPointer(false, byteOffset, bit));
+    }
+
+    /** Completes with PARAMETER LIST LENGTH ERROR. */
+    public void parameterListLengthError() {
+        fail(SenseCodes.PARAMETER_LIST_LENGTH_ERROR);
+    }
+
+    /** Whether this nexus may not change the medium right now (read-only backend, ACL or SWP). */
+    public boolean writeProtected() {
+        return lu.writeProtected() || nexus.readOnly();
+    }
+
+    // ---------------------------------------------------------------- data movement
+
+    /** Tells the port how many bytes the CDB asks to move, for residuals (SAM-5 §5.3). */
+    public void transferLength(long bytes) {
+        synchronized (this) {
+            if (!finished) {
+                task.transferLength((int) Math.min(bytes, Integer.MAX_VALUE));
+            }
+        }
+    }
+
+    /**
+     * Sends a control payload (INQUIRY data, mode pages...) truncated to the CDB's allocation
+     * length (SPC-4 §4.2.5.6) and sets the transfer length to what is sent. Does not complete.
+     */
+    public void sendDataIn(byte[] data, int length, int allocationLength) {
+        int n = Math.min(length, allocationLength);
+        transferLength(n);
+        if (n > 0) {
+            sendData(0, DataBuffers.wrap(java.util.Arrays.copyOf(data, n)));
+        }
+    }
+
+    /** {@link #sendDataIn(byte[], int, int)} then GOOD status. */
+    public void respond(byte[] data, int length, int allocationLength) {
+        sendDataIn(data, length, allocationLength);
+        good();
+    }
+
+    /**
+     * Sends Data-In at {@code offset}; takes ownership of {@code data} (zero copy: backend buffers
+     * go to the port as they are). Dropped and released when the command is already over.
+     */
+    public void sendData(int offset, DataBuffer data) {
+        synchronized (this) {
+            if (!finished && !abortRequested) {
+                task.sendData(offset, data);
+                return;
+            }
+        }
+        data.release();
+    }
+
+    /**
+     * Fetches Data-Out {@code [offset, offset + length)}; {@code then} receives the buffer and
+     * owns it (release it or pass it on). If the port cannot deliver, the command ends quietly as
+     * the SPI says; if the command was aborted meanwhile, the buffer is released and {@code then}
+     * does not run.
+     */
+    public void receiveDataOut(int offset, int length, Consumer<DataBuffer> then) {
+        synchronized (this) {
+            if (finished || abortRequested) {
+                return;
+            }
+        }
+        task.receiveData(offset, length, new DataReceiver() {
+            @Override
+            public void received(DataBuffer data) {
+                if (!live()) {
+                    data.release();
+                    return;
+                }
+                try {
+                    then.accept(data);
+                } catch (RuntimeException e) {
+                    internalError(e);
+                }
+            }
+
+            @Override
+            public void failed(Sense reason) {
+                LOG.debug("Data-Out for {} failed: {}", Command.this, reason);
+                finishQuietly();
+            }
+        });
+    }
+
+    /**
+     * Fetches a whole parameter list of {@code length} bytes (after {@link #transferLength}) as
+     * a heap array, for MODE SELECT, PERSISTENT RESERVE OUT, UNMAP and the like.
+     */
+    public void receiveParameterList(int length, Consumer<byte[]> then) {
+        transferLength(length);
+        if (length == 0) {
+            then.accept(new byte[0]);
+            return;
+        }
+        receiveDataOut(0, length, data -> {
+            byte[] bytes;
+            try {
+                bytes = data.toByteArray();
+            } finally {
+                data.release();
+            }
+            then.accept(bytes);
+        });
+    }
+
+    // ---------------------------------------------------------------- backend I/O
+
+    /**
+     * One backend read of at most {@code Geometry.maxTransferBlocks} blocks; {@code then} owns the
+     * buffer. On failure the command completes with the backend's sense.
+     */
+    public void read(long lba, int blocks, Consumer<DataBuffer> then) {
+        if (!beginIo()) {
+            return;
+        }
+        device().read(lba, blocks, new Continuation<>(then) {
+            @Override
+            void discard(DataBuffer result) {
+                result.release();
+            }
+        });
+    }
+
+    /**
+     * One backend write of at most {@code Geometry.maxTransferBlocks} blocks. Takes ownership of
+     * {@code data}: it is released once the backend is done with it, whatever the outcome.
+     */
+    public void write(long lba, DataBuffer data, boolean fua, Consumer<Void> then) {
+        if (!beginIo()) {
+            data.release();
+            return;
+        }
+        device().write(lba, data, fua, new Continuation<>(then, data::release));
+    }
+
+    public void flush(Consumer<Void> then) {
+        if (!beginIo()) {
+            return;
+        }
+        device().flush(new Continuation<>(then));
+    }
+
+    public void unmap(long lba, long blocks, Consumer<Void> then) {
+        if (!beginIo()) {
+            return;
+        }
+        device().unmap(lba, blocks, new Continuation<>(then));
+    }
+
+    public void provisioning(long lba, Consumer<Provisioning> then) {
+        if (!beginIo()) {
+            return;
+        }
+        device().provisioning(lba, new Continuation<>(then));
+    }
+
+    public void setWriteCache(boolean enabled, Consumer<Void> then) {
+        if (!beginIo()) {
+            return;
+        }
+        device().setWriteCache(enabled, new Continuation<>(then));
+    }
+
+    /**
+     * Reads {@code blocks} blocks at {@code lba} into Data-In and completes with GOOD: split into
+     * backend-sized pieces, at most {@link #SPLIT_WINDOW} in flight, each piece sent at its offset
+     * as the backend returned it (no copy). The range must already be checked.
+     */
+    public void readToDataIn(long lba, long blocks) {
+        Geometry g = geometry();
+        transferLength(blocks * g.blockSize());
+        if (blocks == 0) {
+            good();
+            return;
+        }
+        new SplitTransfer(this, lba, blocks, g, false, false).start();
+    }
+
+    /**
+     * Fetches {@code blocks} blocks of Data-Out and writes them at {@code lba}, piece by piece,
+     * then completes with GOOD. The range must already be checked.
+     */
+    public void writeFromDataOut(long lba, long blocks, boolean fua) {
+        Geometry g = geometry();
+        transferLength(blocks * g.blockSize());
+        if (blocks == 0) {
+            good();
+            return;
+        }
+        new SplitTransfer(this, lba, blocks, g, true, fua).start();
+    }
+
+    /**
+     * Reads a whole range (split as needed) and gives the pieces, in LBA order, to {@code then},
+     * which owns them. For commands that look at data before answering (VERIFY, COMPARE AND WRITE,
+     * EXTENDED COPY).
+     */
+    public void readRange(long lba, long blocks, Consumer<List<DataBuffer>> then) {
+        int max = geometry().maxTransferBlocks();
+        List<DataBuffer> pieces = new ArrayList<>();
+        boolean[] handedOver = new boolean[1];
+        // If the command ends before every piece is in (failure, abort), free what was read.
+        onFinish(() -> {
+            synchronized (pieces) {
+                if (!handedOver[0]) {
+                    pieces.forEach(DataBuffer::release);
+                    pieces.clear();
+                }
+            }
+        });
+        readPieces(lba, blocks, max, pieces, handedOver, then);
+    }
+
+    private void readPieces(long lba, long remaining, int max, List<DataBuffer> pieces,
+            boolean[] handedOver, Consumer<List<DataBuffer>> then) {
+        if (remaining == 0) {
+            List<DataBuffer> out;
+            synchronized (pieces) {
+                handedOver[0] = true;
+                out = new ArrayList<>(pieces);
+            }
+            then.accept(out);
+            return;
+        }
+        int n = (int) Math.min(remaining, max);
+        read(lba, n, buf -> {
+            synchronized (pieces) {
+                if (handedOver[0] || isFinished()) {
+                    buf.release();
+                    return;
+                }
+                pieces.add(buf);
+            }
+            readPieces(lba + n, remaining - n, max, pieces, handedOver, then);
+        });
+    }
+
+    private boolean beginIo() {
+        synchronized (this) {
+            if (finished || abortRequested) {
+                return false;
+            }
+            backendIoInFlight++;
+            return true;
+        }
+    }
+
+    /** Ends one backend I/O; true when the continuation should run. */
+    private boolean endIo() {
+        boolean finishAbort;
+        synchronized (this) {
+            backendIoInFlight--;
+            if (!finished && !abortRequested) {
+                return true;
+            }
+            finishAbort = abortRequested && !finished && backendIoInFlight == 0;
+        }
+        if (finishAbort) {
+            finishAborted();
+        }
+        return false;
+    }
+
+    /** Backend completion that routes failures and aborts through the command. */
+    private class Continuation<T> implements IoCompletion<T> {
+        private final Consumer<T> then;
+        private final Runnable always;
+
+        Continuation(Consumer<T> then) {
+            this(then, null);
+        }
+
+        Continuation(Consumer<T> then, Runnable always) {
+            this.then = then;
+            this.always = always;
+        }
+
+        void discard(T result) {
+        }
+
+        @Override
+        public void completed(T result) {
+            if (always != null) {
+                always.run();
+            }
+            if (!endIo()) {
+                discard(result);
+                return;
+            }
+            try {
+                then.accept(result);
+            } catch (RuntimeException e) {
+                internalError(e);
+            }
+        }
+
+        @Override
+        public void failed(Sense sense) {
+            if (always != null) {
+                always.run();
+            }
+            if (endIo()) {
+                fail(sense);
+            }
+        }
+    }
+
+    // ---------------------------------------------------------------- completion
+
+    public void good() {
+        complete(ScsiStatus.GOOD, null);
+    }
+
+    /** CHECK CONDITION with {@code sense}, encoded as the LU's D_SENSE bit says. */
+    public void fail(Sense sense) {
+        complete(ScsiStatus.CHECK_CONDITION, sense);
+    }
+
+    /**
+     * Completes the task. Runs at most once; later calls (a second failure of a split I/O, a
+     * completion after an abort) are ignored.
+     */
+    public void complete(ScsiStatus status, Sense sense) {
+        List<Runnable> after;
+        synchronized (this) {
+            if (finished) {
+                return;
+            }
+            if (abortRequested) {
+                // The abort finishes the task once the backend I/O is back; drop this outcome.
+                return;
+            }
+            finished = true;
+            ByteBuffer encoded = sense == null ? null
+                    : SenseEncoder.encode(sense, lu != null && lu.modePages().descriptorSense());
+            LOG.debug("{} -> {} {}", this, status, sense == null ? "" : sense);
+            task.complete(status, encoded);
+            after = takeOnFinish();
+        }
+        runAll(after);
+    }
+
+    private void internalError(RuntimeException e) {
+        LOG.warn("Command {} failed inside the device server", this, e);
+        fail(SenseCodes.INTERNAL_TARGET_FAILURE);
+    }
+
+    /** The port gave up on the task (Data-Out failed): finish without telling it anything. */
+    private void finishQuietly() {
+        List<Runnable> after;
+        synchronized (this) {
+            if (finished) {
+                return;
+            }
+            finished = true;
+            after = takeOnFinish();
+        }
+        runAll(after);
+    }
+
+    /**
+     * Aborts the task (TMF, reset, nexus loss, overlapped command). A task that has backend I/O
+     * in flight is finished when the last of it comes back, so its buffers are released and a
+     * write cannot land after the abort was reported (SAM-5 §7.1); otherwise at once.
+     *
+     * @param whenGone runs once the task is gone (immediately if it was already complete)
+     */
+    public void abort(Runnable whenGone) {
+        boolean now;
+        synchronized (this) {
+            if (finished) {
+                now = false;
+            } else {
+                abortRequested = true;
+                onFinish(whenGone);
+                now = backendIoInFlight == 0;
+                if (!now) {
+                    return;
+                }
+            }
+        }
+        if (now) {
+            finishAborted();
+        } else {
+            whenGone.run();
+        }
+    }
+
+    /**
+     * First half of an abort of many tasks: stops this one from starting or moving data, so that
+     * aborting an older ORDERED task does not start a newer one that is being aborted too.
+     */
+    synchronized void markAbortRequested() {
+        if (!finished) {
+            abortRequested = true;
+        }
+    }
+
+    private void finishAborted() {
+        List<Runnable> after;
+        synchronized (this) {
+            if (finished) {
+                return;
+            }
+            finished = true;
+            LOG.debug("{} aborted", this);
+            task.aborted();
+            after = takeOnFinish();
+        }
+        runAll(after);
+    }
+
+    /** Whether the command may still move data and run continuations. */
+    public synchronized boolean live() {
+        return !finished && !abortRequested;
+    }
+
+    public synchronized boolean isFinished() {
+        return finished;
+    }
+
+    public synchronized boolean isAbortRequested() {
+        return abortRequested;
+    }
+
+    /** Registers {@code r} to run after the task completed or was aborted (runs now if it has). */
+    public void onFinish(Runnable r) {
+        boolean now;
+        synchronized (this) {
+            now = finished;
+            if (!now) {
+                if (onFinish == null) {
+                    onFinish = new ArrayList<>(2);
+                }
+                onFinish.add(r);
+            }
+        }
+        if (now) {
+            r.run();
+        }
+    }
+
+    private List<Runnable> takeOnFinish() {
+        List<Runnable> l = onFinish;
+        onFinish = null;
+        return l;
+    }
+
+    private static void runAll(List<Runnable> l) {
+        if (l != null) {
+            for (Runnable r : l) {
+                try {
+                    r.run();
+                } catch (RuntimeException e) {
+                    LOG.warn("Task-finish hook failed", e);
+                }
+            }
+        }
+    }
+
+    // ---------------------------------------------------------------- dispatcher state
+
+    synchronized boolean markStarted() {
+        if (started || finished || abortRequested) {
+            return false;
+        }
+        started = true;
+        return true;
+    }
+
+    public synchronized boolean isStarted() {
+        return started;
+    }
+
+    @Override
+    public String toString() {
+        return String.format("%s tag=0x%x lun=%s %s", descriptor == null ? String.format("op=%02x", opcode())
+                : descriptor.name(), task.tag(), lu == null ? "-" : Integer.toString(lu.lun()), task.attribute());
+    }
+}

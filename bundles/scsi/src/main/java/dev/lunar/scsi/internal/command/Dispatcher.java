@@ -1,0 +1,150 @@
+package dev.lunar.scsi.internal.command;
+
+import dev.lunar.scsi.internal.lun.LogicalUnit;
+import dev.lunar.scsi.internal.sense.SenseCodes;
+import dev.lunar.scsi.internal.sense.SenseEncoder;
+import dev.lunar.scsi.internal.target.ScsiNexus;
+import dev.lunar.spi.scsi.ScsiStatus;
+import dev.lunar.spi.scsi.ScsiTask;
+import dev.lunar.spi.scsi.Sense;
+import dev.lunar.spi.scsi.TaskAttribute;
+import java.util.List;
+import java.util.concurrent.atomic.AtomicLong;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Takes a task from a port to its handler: LUN and opcode lookup in the {@link CommandTable},
+ * CDB control byte, task set admission (SAM-5 §8.6), then, once the task is enabled, the checks
+ * SPC-4 orders before a command runs: unit attention (§5.14), gates such as reservations (§5.12),
+ * NOT READY (SBC-3 §4.17), write protection.
+ */
+public final class Dispatcher {
+
+    private static final Logger LOG = LoggerFactory.getLogger(Dispatcher.class);
+    /** Opcodes whose SERVICE ACTION is in byte 1 bits 4..0 (SPC-4 §4.2.5.1). */
+    private final CommandTable table;
+    private final AtomicLong sequence = new AtomicLong();
+
+    public Dispatcher(CommandTable table) {
+        this.table = table;
+    }
+
+    /** Nexus.execute: called on the session's I/O thread in command order; never blocks. */
+    public void execute(ScsiNexus nexus, ScsiTask task) {
+        LogicalUnit lu = nexus.target().lookup(task.lun());
+        int opcode = task.cdb().get(0) & 0xff;
+        int serviceAction = task.cdb().limit() > 1 ? task.cdb().get(1) & 0x1f : 0;
+        CommandDescriptor d = table.lookup(opcode, serviceAction);
+        if (lu == null && (d == null || !d.has(CommandFlag.WITHOUT_LOGICAL_UNIT))) {
+            // SPC-4 §4.6.?: a command to an unmapped LUN other than INQUIRY, REPORT LUNS and
+            // REQUEST SENSE gets LOGICAL UNIT NOT SUPPORTED.
+            reject(task, SenseCodes.LUN_NOT_SUPPORTED, false);
+            return;
+        }
+        boolean dsense = lu != null && lu.modePages().descriptorSense();
+        if (d == null) {
+            reject(task, table.hasServiceActions(opcode)
+                    ? SenseCodes.INVALID_FIELD_IN_CDB.withFieldPointer(true, 1, 4)
+                    : SenseCodes.INVALID_OPCODE, dsense);
+            return;
+        }
+        Command c = new Command(task, nexus, lu, d, sequence.incrementAndGet());
+        // NACA = 1 needs NormACA support we do not claim in INQUIRY (SAM-5 §5.8.2).
+        int control = c.control();
+        if ((control & 0x04) != 0) {
+            int len = CommandDescriptor.cdbLength(opcode);
+            reject(task, SenseCodes.INVALID_FIELD_IN_CDB.withFieldPointer(true, len - 1, 2), dsense);
+            return;
+        }
+        if (task.attribute() == TaskAttribute.ACA) {
+            // No ACA condition ever exists here (NormACA = 0), so an ACA task is an error (SAM-5 §8.6.5).
+            reject(task, SenseCodes.INVALID_MESSAGE, dsense);
+            return;
+        }
+        if (lu == null) {
+            start(c);
+            return;
+        }
+        lu.unitAttentions().nexusSeen(nexus.name(), SenseCodes.UA_POWER_ON_RESET);
+        TaskSet ts = lu.taskSet();
+        TaskSet.Admission a = ts.admit(c);
+        switch (a) {
+            case FULL -> {
+                LOG.debug("{}: task set full, {}", lu, c);
+                task.complete(ScsiStatus.TASK_SET_FULL, null);
+            }
+            case OVERLAPPED -> overlapped(ts, c, dsense);
+            case ENABLED, DORMANT -> {
+                c.onFinish(() -> startAll(ts.remove(c)));
+                if (a == TaskSet.Admission.ENABLED) {
+                    start(c);
+                }
+            }
+            default -> throw new IllegalStateException(a.name());
+        }
+    }
+
+    /**
+     * A tag still in use on this nexus (SAM-5 §5.9): abort the existing task and answer the new
+     * one with OVERLAPPED COMMANDS ATTEMPTED.
+     */
+    private void overlapped(TaskSet ts, Command c, boolean dsense) {
+        Command old = ts.find(c.nexus(), c.tag());
+        LOG.warn("{}: overlapped command, tag 0x{} is in use", c.nexus(), Long.toHexString(c.tag()));
+        if (old != null) {
+            old.abort(() -> { });
+        }
+        reject(c.task(), SenseCodes.OVERLAPPED_COMMANDS, dsense);
+    }
+
+    private void startAll(List<Command> enabled) {
+        for (Command c : enabled) {
+            start(c);
+        }
+    }
+
+    /** Runs the pre-execution checks and the handler of an enabled task. */
+    void start(Command c) {
+        if (!c.markStarted()) {
+            return;
+        }
+        CommandDescriptor d = c.descriptor();
+        LogicalUnit lu = c.lu();
+        try {
+            if (lu != null) {
+                if (!d.has(CommandFlag.NO_UNIT_ATTENTION)) {
+                    Sense ua = lu.unitAttentions().take(c.nexus().name());
+                    if (ua != null) {
+                        c.fail(ua);
+                        return;
+                    }
+                }
+                for (CommandGate g : table.gates()) {
+                    if (!g.admit(c)) {
+                        return;
+                    }
+                }
+                if (d.has(CommandFlag.MEDIUM)) {
+                    Sense notReady = lu.notReadySense();
+                    if (notReady != null) {
+                        c.fail(notReady);
+                        return;
+                    }
+                }
+                if (d.has(CommandFlag.WRITES_MEDIUM) && c.writeProtected()) {
+                    c.fail(SenseCodes.WRITE_PROTECTED);
+                    return;
+                }
+            }
+            d.handler().execute(c);
+        } catch (RuntimeException e) {
+            LOG.warn("Handler of {} threw", c, e);
+            c.fail(SenseCodes.INTERNAL_TARGET_FAILURE);
+        }
+    }
+
+    private static void reject(ScsiTask task, Sense sense, boolean descriptor) {
+        task.complete(ScsiStatus.CHECK_CONDITION, SenseEncoder.encode(sense, descriptor));
+    }
+}

@@ -1,0 +1,190 @@
+package dev.lunar.scsi.internal.lun;
+
+import dev.lunar.scsi.internal.command.TaskSet;
+import dev.lunar.scsi.internal.sense.SenseCodes;
+import dev.lunar.spi.backend.BlockDevice;
+import dev.lunar.spi.backend.Geometry;
+import dev.lunar.spi.scsi.Sense;
+import java.nio.file.Path;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ConcurrentMap;
+import java.util.function.Function;
+
+/**
+ * One logical unit: its identity, the backend device while one is bound, mode pages, unit
+ * attentions, task set, and per-LU state of command families ({@link #extension}). It outlives
+ * its backend: while none is bound the LU answers NOT READY and keeps its identity (DESIGN §3.5).
+ */
+public final class LogicalUnit {
+
+    /** Lifecycle as {@code LunService} reports it. */
+    public enum State {
+        /** A backend device is open. */
+        READY,
+        /** No backend of the configured kind is registered yet (NOT READY, becoming ready). */
+        WAITING,
+        /** The backend refused to open the device (NOT READY, manual intervention required). */
+        FAILED
+    }
+
+    private final String name;
+    private final String targetName;
+    private final int lun;
+    private final String backendKind;
+    private final LunIdentity identity;
+    private final ModePages modePages;
+    private final UnitAttentions unitAttentions = new UnitAttentions();
+    private final TaskSet taskSet;
+    private final Path stateDirectory;
+    private final ConcurrentMap<Class<?>, Object> extensions = new ConcurrentHashMap<>();
+
+    private volatile BlockDevice device;
+    private volatile Geometry geometry;
+    private volatile State state = State.WAITING;
+    private volatile String detail = "waiting for a backend";
+    /** START STOP UNIT with START=0 stopped the unit (SBC-3 §5.25). */
+    private volatile boolean stopped;
+
+    /**
+     * @param queueDepth tasks the LU accepts before TASK SET FULL
+     * @param stateDirectory where command families may persist state (APTPL), or null for none
+     */
+    public LogicalUnit(String name, String targetName, int lun, String backendKind, int queueDepth,
+            Path stateDirectory) {
+        this.name = name;
+        this.targetName = targetName;
+        this.lun = lun;
+        this.backendKind = backendKind;
+        this.identity = LunIdentity.of(targetName, name);
+        this.modePages = new ModePages(false, true);
+        this.taskSet = new TaskSet(queueDepth);
+        this.stateDirectory = stateDirectory;
+    }
+
+    /** The configuration name. */
+    public String name() {
+        return name;
+    }
+
+    public String targetName() {
+        return targetName;
+    }
+
+    public int lun() {
+        return lun;
+    }
+
+    public String backendKind() {
+        return backendKind;
+    }
+
+    public LunIdentity identity() {
+        return identity;
+    }
+
+    public ModePages modePages() {
+        return modePages;
+    }
+
+    public UnitAttentions unitAttentions() {
+        return unitAttentions;
+    }
+
+    public TaskSet taskSet() {
+        return taskSet;
+    }
+
+    /** Directory for persistent per-LU state (e.g. APTPL reservations), or null. */
+    public Path stateDirectory() {
+        return stateDirectory;
+    }
+
+    /**
+     * Per-LU state of a command family, created on first use: reservations, COMPARE AND WRITE
+     * locks, copy operations. Keeps {@code LogicalUnit} free of every family's fields.
+     */
+    @SuppressWarnings("unchecked")
+    public <T> T extension(Class<T> type, Function<LogicalUnit, T> create) {
+        return (T) extensions.computeIfAbsent(type, k -> create.apply(this));
+    }
+
+    /** The extension of this type if created, else null. */
+    public <T> T extensionIfPresent(Class<T> type) {
+        return type.cast(extensions.get(type));
+    }
+
+    public BlockDevice device() {
+        return device;
+    }
+
+    public Geometry geometry() {
+        return geometry;
+    }
+
+    public State state() {
+        return state;
+    }
+
+    public String detail() {
+        return detail;
+    }
+
+    /** Binds an opened backend device; the LU becomes READY. */
+    public void attach(BlockDevice dev) {
+        Geometry g = dev.geometry();
+        this.geometry = g;
+        this.device = dev;
+        modePages.setWriteCacheEnabled(g.writeCache());
+        this.detail = "";
+        this.state = State.READY;
+    }
+
+    /** Unbinds the device (the caller closes it); the LU answers NOT READY. */
+    public BlockDevice detach(State newState, String why) {
+        BlockDevice old = device;
+        this.device = null;
+        this.state = newState;
+        this.detail = why;
+        return old;
+    }
+
+    /** Re-reads the geometry after a resize or write cache change. */
+    public void refreshGeometry() {
+        BlockDevice d = device;
+        if (d != null) {
+            geometry = d.geometry();
+            modePages.setWriteCacheEnabled(geometry.writeCache());
+        }
+    }
+
+    public void setStopped(boolean stopped) {
+        this.stopped = stopped;
+    }
+
+    public boolean stopped() {
+        return stopped;
+    }
+
+    /** Why a medium access command cannot run now, or null when it can (SBC-3 §4.17). */
+    public Sense notReadySense() {
+        if (device == null) {
+            return state == State.FAILED ? SenseCodes.NOT_READY_MANUAL_INTERVENTION
+                    : SenseCodes.NOT_READY_BECOMING_READY;
+        }
+        if (stopped) {
+            return SenseCodes.NOT_READY_INIT_REQUIRED;
+        }
+        return null;
+    }
+
+    /** Read-only backend or SWP set (SPC-4 §7.5.7); the nexus's ACL is checked separately. */
+    public boolean writeProtected() {
+        Geometry g = geometry;
+        return (g != null && g.readOnly()) || modePages.softwareWriteProtect();
+    }
+
+    @Override
+    public String toString() {
+        return "LUN " + lun + " (" + name + ") of " + targetName;
+    }
+}
