@@ -10,6 +10,8 @@ import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import java.net.ProtocolException;
 import java.nio.ByteBuffer;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.zip.CRC32C;
 
 /**
@@ -190,8 +192,7 @@ final class PduFrameDecoder extends ChannelInboundHandlerAdapter {
                 Crc32c.update(crc, buf, dataStart, dataLength + padding);
                 dataDigestFailed = (int) crc.getValue() != buf.getIntLE(dataStart + dataLength + padding);
             }
-            ByteBuf slice = buf.retainedSlice(dataStart, dataLength);
-            data = DataBuffers.wrap(slice::release, slice.nioBuffers());
+            data = retainedData(buf, dataStart, dataLength);
         }
         buf.readerIndex(start + (int) frameLength);
         Pdu pdu = new Pdu(header, data);
@@ -201,6 +202,42 @@ final class PduFrameDecoder extends ChannelInboundHandlerAdapter {
             connection.noteDataDigestError(pdu);
         }
         return pdu;
+    }
+
+    /**
+     * The bytes {@code [index, index + length)} as a DataBuffer sharing the receive memory. Each
+     * underlying read buffer is retained on its own: a slice of the composite would only retain the
+     * composite, whose {@code discardReadComponents()} frees consumed components regardless, and
+     * the PDU would then point at memory the pool hands out again.
+     */
+    private static DataBuffer retainedData(ByteBuf buf, int index, int length) {
+        if (!(buf instanceof CompositeByteBuf)) {
+            ByteBuf slice = buf.retainedSlice(index, length);
+            return DataBuffers.wrap(slice::release, slice.nioBuffers());
+        }
+        CompositeByteBuf composite = (CompositeByteBuf) buf;
+        List<ByteBuf> parts = new ArrayList<>(4);
+        List<ByteBuffer> views = new ArrayList<>(4);
+        int at = index;
+        int remaining = length;
+        while (remaining > 0) {
+            int component = composite.toComponentIndex(at);
+            ByteBuf part = composite.internalComponent(component);
+            int offset = at - composite.toByteIndex(component);
+            int n = Math.min(remaining, part.readableBytes() - offset);
+            ByteBuf slice = part.retainedSlice(part.readerIndex() + offset, n);
+            parts.add(slice);
+            for (ByteBuffer view : slice.nioBuffers()) {
+                views.add(view);
+            }
+            at += n;
+            remaining -= n;
+        }
+        return DataBuffers.wrap(() -> {
+            for (ByteBuf part : parts) {
+                part.release();
+            }
+        }, views.toArray(new ByteBuffer[0]));
     }
 
     private void failFraming(String reason) {

@@ -121,7 +121,14 @@ final class TcpConnection implements Connection {
 
     @Override
     public void flush() {
-        runOnIoThread(channel::flush, null);
+        runOnIoThread(this::flushIfAttached, null);
+    }
+
+    private void flushIfAttached() {
+        // A deregistered channel must not be touched: its socket belongs to the next owner.
+        if (!detached) {
+            channel.flush();
+        }
     }
 
     @Override
@@ -129,7 +136,7 @@ final class TcpConnection implements Connection {
         Objects.requireNonNull(pdu, "pdu");
         runOnIoThread(() -> {
             write(pdu, done);
-            channel.flush();
+            flushIfAttached();
         }, () -> {
             pdu.release();
             complete(done, new IllegalStateException("connection " + id + ": I/O thread has shut down"));

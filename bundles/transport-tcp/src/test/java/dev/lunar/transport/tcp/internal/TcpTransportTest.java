@@ -1,0 +1,153 @@
+package dev.lunar.transport.tcp.internal;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+import dev.lunar.spi.buffer.BufferLeakDetector;
+import dev.lunar.spi.buffer.DataBuffer;
+import dev.lunar.spi.transport.Connection;
+import dev.lunar.spi.transport.ConnectionSettings;
+import dev.lunar.spi.transport.DetachedConnection;
+import dev.lunar.spi.transport.Pdu;
+import dev.lunar.spi.transport.Portal;
+import dev.lunar.testkit.transport.RecordingListener;
+import dev.lunar.testkit.transport.WireFrames;
+import io.netty.channel.epoll.Epoll;
+import java.io.IOException;
+import java.io.InputStream;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.Socket;
+import java.net.SocketException;
+import java.nio.ByteBuffer;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+/** What is specific to the TCP transport beyond the shared contract. */
+class TcpTransportTest {
+
+    private long liveAtStart;
+
+    @BeforeEach
+    void recordLive() {
+        liveAtStart = BufferLeakDetector.live();
+    }
+
+    @AfterEach
+    void checkLeaks() {
+        assertEquals(liveAtStart, BufferLeakDetector.live(), "DataBuffers leaked");
+    }
+
+    private static TcpTransport nio() {
+        return new TcpTransport(new TcpTransport.Options(1, false, 262144, 1 << 20));
+    }
+
+    @Test
+    void allocatorRefusesBeyondItsBudgetAndRecoversOnRelease() {
+        TcpTransport t = nio();
+        try {
+            DataBuffer a = t.allocator().allocate(600 << 10);
+            assertNotNull(a);
+            assertTrue(a.nioBuffers(0, a.length())[0].isDirect(), "task buffers are direct memory");
+            assertNull(t.allocator().allocate(600 << 10), "1 MiB budget: the second 600 KiB does not fit");
+            a.release();
+            assertEquals(0, t.bufferMemoryInUse());
+            DataBuffer b = t.allocator().allocate(600 << 10);
+            assertNotNull(b, "released memory is available again");
+            b.release();
+        } finally {
+            t.deactivate();
+        }
+    }
+
+    @Test
+    void limitsFollowTheConfiguration() {
+        TcpTransport t = new TcpTransport(new TcpTransport.Options(1, false, 65536, 1 << 20));
+        try {
+            assertEquals(65536, t.limits().maxRecvDataSegmentLength());
+            assertEquals((1 << 24) - 1, t.limits().maxSendDataSegmentLength());
+            assertTrue(t.limits().zeroCopySend());
+        } finally {
+            t.deactivate();
+        }
+        assertThrows(IllegalArgumentException.class, () -> new TcpTransport.Options(1, false, 1 << 24, 1));
+        assertThrows(IllegalArgumentException.class, () -> new TcpTransport.Options(-1, false, 8192, 1));
+    }
+
+    @Test
+    void deactivateIsIdempotentAndRefusesNewPortals() throws Exception {
+        TcpTransport t = nio();
+        t.deactivate();
+        t.deactivate();
+        assertThrows(IOException.class,
+                () -> t.listen(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), new RecordingListener()));
+    }
+
+    /**
+     * Zero copy on receive: a data segment larger than any single socket read arrives as views of
+     * the direct buffers Netty read into — several segments, none on the heap — not merged.
+     */
+    @Test
+    void largeDataSegmentIsDeliveredAsViewsOfReceiveMemory() throws Exception {
+        TcpTransport t = nio();
+        RecordingListener events = new RecordingListener()
+                .onAccepted(c -> c.configure(new ConnectionSettings(false, false, 262144, 262144)));
+        try (Portal portal = t.listen(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), events);
+                Socket s = new Socket()) {
+            s.connect(portal.localAddress());
+            byte[] data = WireFrames.data(200_000, 1);
+            s.getOutputStream().write(WireFrames.frame(WireFrames.header(0x05, 0, data.length, 1), data, false, false));
+            Pdu pdu = events.nextPdu();
+            try {
+                ByteBuffer[] views = pdu.data().nioBuffers(0, pdu.dataLength());
+                assertTrue(views.length > 1, "a frame spanning reads is not merged (" + views.length + " segment)");
+                for (ByteBuffer v : views) {
+                    assertTrue(v.isDirect(), "received data stays in Netty's direct read buffers");
+                }
+                assertEquals(java.util.Arrays.hashCode(data), java.util.Arrays.hashCode(pdu.data().toByteArray()));
+            } finally {
+                pdu.release();
+            }
+        } finally {
+            t.deactivate();
+        }
+    }
+
+    /** A NIO-detached socket cannot become an epoll channel (no fd in the JDK API): refused and closed. */
+    @Test
+    void adoptAcrossIoModesIsRefusedAndClosesTheSocket() throws Exception {
+        assumeTrue(Epoll.isAvailable(), "needs native epoll");
+        TcpTransport from = nio();
+        TcpTransport to = new TcpTransport(new TcpTransport.Options(1, true, 262144, 1 << 20));
+        RecordingListener events = new RecordingListener();
+        try (Portal portal = from.listen(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), events);
+                Socket s = new Socket()) {
+            s.setSoTimeout(20_000);
+            s.connect(portal.localAddress());
+            Connection c = events.nextConnection();
+            DetachedConnection d = c.detach().toCompletableFuture().get(20, TimeUnit.SECONDS);
+            IOException refused = assertThrows(IOException.class, () -> to.adopt(d, new RecordingListener()));
+            assertTrue(refused.getMessage().contains("SocketChannel"), refused.getMessage());
+            assertPeerClosed(s.getInputStream());
+        } finally {
+            from.deactivate();
+            to.deactivate();
+        }
+    }
+
+    private static void assertPeerClosed(InputStream in) throws IOException {
+        try {
+            while (in.read() >= 0) {
+                // drain
+            }
+        } catch (SocketException reset) {
+            // a reset is a close too
+        }
+    }
+}
