@@ -1,0 +1,126 @@
+package dev.lunar.backend.file.internal;
+
+import dev.lunar.spi.backend.BackendException;
+import java.util.Locale;
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+/**
+ * A LUN's backend options, read the way an admin writes them. Keys are case-insensitive (Config
+ * Admin treats property names that way); every parse error is a {@link BackendException} that names
+ * the LUN, the key, the bad value and an example of a good one.
+ */
+final class BackendOptions {
+
+    /** {@code 1073741824}, {@code 512M}, {@code 1G}, {@code 1GiB}, {@code 100MiB}, {@code 2T}: binary units. */
+    private static final Pattern SIZE = Pattern.compile("(\\d+)\\s*(?:([kmgtpe])(?:i?b)?|b)?");
+    private static final String UNITS = "kmgtpe";
+
+    private final String lun;
+    private final Map<String, String> values = new TreeMap<>(String.CASE_INSENSITIVE_ORDER);
+
+    BackendOptions(String lun, Map<String, String> options) {
+        this.lun = lun;
+        if (options != null) {
+            options.forEach((k, v) -> {
+                if (k != null && v != null) {
+                    values.put(k, v.trim());
+                }
+            });
+        }
+    }
+
+    String lun() {
+        return lun;
+    }
+
+    boolean has(String key) {
+        String v = values.get(key);
+        return v != null && !v.isEmpty();
+    }
+
+    String string(String key, String fallback) {
+        return has(key) ? values.get(key) : fallback;
+    }
+
+    /** A byte count with optional binary unit suffix (K, M, G, T, P, E; "iB" and "B" optional). */
+    long size(String key, long fallback) throws BackendException {
+        if (!has(key)) {
+            return fallback;
+        }
+        String raw = values.get(key);
+        return parseSize(raw).orElseThrow(() -> error(key, raw,
+                "a byte count such as 1073741824, 512M, 1GiB or 2T (binary units)"));
+    }
+
+    static java.util.OptionalLong parseSize(String raw) {
+        Matcher m = SIZE.matcher(raw.trim().toLowerCase(Locale.ROOT));
+        if (!m.matches()) {
+            return java.util.OptionalLong.empty();
+        }
+        try {
+            long n = Long.parseLong(m.group(1));
+            if (m.group(2) != null) {
+                int shift = 10 * (UNITS.indexOf(m.group(2).charAt(0)) + 1);
+                if (Long.numberOfLeadingZeros(n) <= shift) {
+                    return java.util.OptionalLong.empty();
+                }
+                n <<= shift;
+            }
+            return java.util.OptionalLong.of(n);
+        } catch (NumberFormatException e) {
+            return java.util.OptionalLong.empty();
+        }
+    }
+
+    int integer(String key, int fallback, int min, int max) throws BackendException {
+        if (!has(key)) {
+            return fallback;
+        }
+        String raw = values.get(key);
+        try {
+            int n = Integer.parseInt(raw);
+            if (n >= min && n <= max) {
+                return n;
+            }
+        } catch (NumberFormatException e) {
+            // reported below
+        }
+        throw error(key, raw, "a whole number from " + min + " to " + max);
+    }
+
+    boolean bool(String key, boolean fallback) throws BackendException {
+        if (!has(key)) {
+            return fallback;
+        }
+        String raw = values.get(key);
+        switch (raw.toLowerCase(Locale.ROOT)) {
+            case "true", "yes", "on", "1":
+                return true;
+            case "false", "no", "off", "0":
+                return false;
+            default:
+                throw error(key, raw, "true or false");
+        }
+    }
+
+    /** Logical block size: a power of two from 512 to 4096 (SBC-3 allows more; initiators rarely do). */
+    int blockSize() throws BackendException {
+        int bs = integer("blockSize", 512, 512, 4096);
+        if (Integer.bitCount(bs) != 1) {
+            throw error("blockSize", Integer.toString(bs), "512, 1024, 2048 or 4096");
+        }
+        return bs;
+    }
+
+    BackendException error(String key, String value, String expected) {
+        return new BackendException("LUN " + lun + ": option " + key + "=" + value
+                + " is not valid; expected " + expected + ".");
+    }
+
+    BackendException problem(String sentence) {
+        return new BackendException("LUN " + lun + ": " + sentence);
+    }
+}

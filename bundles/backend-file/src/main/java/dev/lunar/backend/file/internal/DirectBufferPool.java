@@ -1,0 +1,75 @@
+package dev.lunar.backend.file.internal;
+
+import java.nio.ByteBuffer;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.atomic.AtomicIntegerArray;
+
+/**
+ * Direct buffers for reads that copy (no zero-copy file region) and for O_DIRECT bounce buffers,
+ * in power-of-two size classes from 4 KiB to the device's largest transfer, every one aligned to
+ * 4 KiB (what O_DIRECT needs on the filesystems and devices we meet). A released buffer goes back
+ * to its class unless the class already keeps {@link #KEEP_PER_CLASS}, so the steady state
+ * allocates nothing and the pool never holds more than a bounded amount of memory.
+ */
+final class DirectBufferPool {
+
+    static final int ALIGNMENT = 4096;
+    private static final int MIN_SHIFT = 12;
+    private static final int KEEP_PER_CLASS = 32;
+
+    private final ConcurrentLinkedQueue<ByteBuffer>[] classes;
+    private final AtomicIntegerArray kept;
+    private final int maxBytes;
+
+    @SuppressWarnings("unchecked")
+    DirectBufferPool(int maxBytes) {
+        int top = shiftFor(maxBytes);
+        this.maxBytes = 1 << top;
+        this.classes = new ConcurrentLinkedQueue[top - MIN_SHIFT + 1];
+        for (int i = 0; i < classes.length; i++) {
+            classes[i] = new ConcurrentLinkedQueue<>();
+        }
+        this.kept = new AtomicIntegerArray(classes.length);
+    }
+
+    private static int shiftFor(int bytes) {
+        int shift = 32 - Integer.numberOfLeadingZeros(Math.max(bytes, 1 << MIN_SHIFT) - 1);
+        return Math.max(shift, MIN_SHIFT);
+    }
+
+    /**
+     * A 4 KiB-aligned direct buffer with at least {@code length} bytes, position 0 and limit
+     * {@code length}; contents unspecified. Give it back with {@link #recycle}.
+     */
+    ByteBuffer take(int length) {
+        if (length > maxBytes) {
+            return aligned(length).limit(length);
+        }
+        int cls = shiftFor(length) - MIN_SHIFT;
+        ByteBuffer b = classes[cls].poll();
+        if (b != null) {
+            kept.decrementAndGet(cls);
+        } else {
+            b = aligned(1 << (cls + MIN_SHIFT));
+        }
+        return b.clear().limit(length);
+    }
+
+    void recycle(ByteBuffer b) {
+        int capacity = b.capacity();
+        if (Integer.bitCount(capacity) != 1 || capacity > maxBytes || capacity < (1 << MIN_SHIFT)) {
+            return;
+        }
+        int cls = shiftFor(capacity) - MIN_SHIFT;
+        if (kept.incrementAndGet(cls) <= KEEP_PER_CLASS) {
+            classes[cls].offer(b);
+        } else {
+            kept.decrementAndGet(cls);
+        }
+    }
+
+    private static ByteBuffer aligned(int length) {
+        int rounded = (length + ALIGNMENT - 1) & -ALIGNMENT;
+        return ByteBuffer.allocateDirect(rounded + ALIGNMENT).alignedSlice(ALIGNMENT).limit(length).slice();
+    }
+}

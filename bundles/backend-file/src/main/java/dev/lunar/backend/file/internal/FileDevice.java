@@ -1,0 +1,514 @@
+package dev.lunar.backend.file.internal;
+
+import dev.lunar.spi.backend.BackendException;
+import dev.lunar.spi.backend.BlockDevice;
+import dev.lunar.spi.backend.Geometry;
+import dev.lunar.spi.backend.IoCompletion;
+import dev.lunar.spi.backend.Provisioning;
+import dev.lunar.spi.buffer.DataBuffer;
+import dev.lunar.spi.buffer.DataBuffers;
+import dev.lunar.spi.scsi.Sense;
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.channels.ClosedChannelException;
+import java.nio.channels.FileChannel;
+import java.nio.file.Path;
+import java.util.concurrent.ArrayBlockingQueue;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.ThreadPoolExecutor;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * A LUN stored in a regular file or a block device.
+ *
+ * <p><b>Threads.</b> Callers never block: positional I/O ({@code pread}/{@code pwrite} through
+ * {@link FileChannel}, thread safe at distinct positions) runs on the device's bounded pool of
+ * {@code ioThreads} threads with a bounded queue of {@code queueDepth} I/Os. The queue is sized above
+ * what the core can have outstanding on one LUN (its task slots); if it is ever full anyway, the I/O
+ * fails at once with ABORTED COMMAND, which initiators retry, instead of blocking a transport
+ * thread or growing without bound (the SPI has no BUSY for backends; see the report). Pool threads
+ * are never interrupted: an interrupt would close the {@link FileChannel} for every I/O.
+ *
+ * <p><b>Write cache.</b> {@code writeCache=true} (WCE=1, write-back): a write completes when it is
+ * in the page cache; FUA writes and SYNCHRONIZE CACHE call {@link FileChannel#force force(false)}
+ * ({@code fdatasync}) before completing. {@code writeCache=false} (write-through): every write is
+ * forced before it completes.
+ *
+ * <p><b>Zero-copy reads.</b> With {@code zeroCopyRead} (default for regular files without O_DIRECT)
+ * a read completes at once, without touching the disk, with a file region
+ * ({@link DataBuffers#file}) that the transport sends from the page cache with {@code sendfile}:
+ * no copy in the JVM, and the disk read, if any, happens in the kernel during the send. The bytes
+ * sent are those in the file when the transport sends them, which is still inside the READ
+ * command's lifetime (its status follows the data); a WRITE to the same blocks issued while that
+ * READ is in flight may or may not show in it, which SAM-5 allows for overlapping commands without
+ * ordering (and ORDERED tasks are sequenced by the core). Transports that need a stable snapshot
+ * (software data digests: the CRC must match the bytes sent) copy the region first with
+ * {@link DataBuffer#copyTo}. Set {@code zeroCopyRead=false} to read into memory on the pool instead.
+ *
+ * <p><b>Copies per byte</b> (in the JVM; the kernel copies once between page cache and user memory
+ * on every buffered path). Read, zero-copy: 0 (page cache to socket). Read, copying: 1 (the
+ * {@code pread} into a pooled direct buffer). Write: 0 from a direct buffer, which {@code pwrite}
+ * hands to the kernel as is; 1 from a heap buffer (the JDK copies it into a temporary direct buffer).
+ * O_DIRECT: reads 0 (DMA into the aligned pooled buffer), writes 0 from aligned direct buffers,
+ * otherwise 1 into an aligned bounce buffer.
+ *
+ * <p><b>UNMAP.</b> Java 17 cannot punch holes ({@code fallocate}) or discard ({@code BLKDISCARD}),
+ * and cannot see holes ({@code SEEK_HOLE}) either, so the device reports no UNMAP support
+ * (granularity 0) and every block as mapped. {@link #unmap} still works if called (it writes zeros)
+ * so that the contract "unmapped blocks read as zeros" holds.
+ */
+final class FileDevice implements BlockDevice {
+
+    private static final Logger LOG = LoggerFactory.getLogger(FileDevice.class);
+
+    /** LOGICAL UNIT NOT READY, CAUSE NOT REPORTABLE (SPC-4 04/00): the LUN is going away. */
+    static final Sense CLOSED = Sense.of(Sense.NOT_READY, 0x04, 0x00);
+    /** The I/O queue is full: ABORTED COMMAND, which initiators retry (no BUSY status for backends). */
+    static final Sense QUEUE_FULL = Sense.COMMAND_ABORTED;
+    static final int MAX_TRANSFER_BYTES = 4 << 20;
+    private static final int ZERO_CHUNK = 1 << 20;
+    private static final ByteBuffer ZEROS = ByteBuffer.allocateDirect(ZERO_CHUNK).asReadOnlyBuffer();
+    private static final long CLOSE_WAIT_MILLIS = 30_000;
+    private static final long WARN_INTERVAL_NANOS = TimeUnit.SECONDS.toNanos(10);
+
+    private final String name;
+    private final Path path;
+    private final boolean blockDevice;
+    private final boolean zeroCopyRead;
+    private final boolean direct;
+    private final int directAlignment;
+    private final ChannelLease lease;
+    private final FileChannel channel;
+    private final ThreadPoolExecutor pool;
+    private final DirectBufferPool buffers = new DirectBufferPool(MAX_TRANSFER_BYTES);
+    private final IoGate gate = new IoGate();
+    private final Runnable onClose;
+    private final Object geometryLock = new Object();
+    private final AtomicLong lastWarn = new AtomicLong(System.nanoTime() - WARN_INTERVAL_NANOS);
+    private volatile Geometry geometry;
+
+    FileDevice(String name, Path path, FileChannel channel, boolean blockDevice, Geometry geometry,
+            boolean zeroCopyRead, boolean direct, int directAlignment, int ioThreads, int queueDepth,
+            Runnable onClose) {
+        this.name = name;
+        this.path = path;
+        this.channel = channel;
+        this.lease = new ChannelLease(channel, path.toString());
+        this.blockDevice = blockDevice;
+        this.geometry = geometry;
+        this.zeroCopyRead = zeroCopyRead;
+        this.direct = direct;
+        this.directAlignment = directAlignment;
+        this.onClose = onClose;
+        AtomicInteger threadNumber = new AtomicInteger();
+        this.pool = new ThreadPoolExecutor(ioThreads, ioThreads, 0, TimeUnit.MILLISECONDS,
+                new ArrayBlockingQueue<>(queueDepth), r -> {
+                    Thread t = new Thread(r, "lunar-file-" + name + "-" + threadNumber.incrementAndGet());
+                    t.setDaemon(true);
+                    return t;
+                }, new ThreadPoolExecutor.AbortPolicy());
+    }
+
+    @Override
+    public Geometry geometry() {
+        return geometry;
+    }
+
+    Path path() {
+        return path;
+    }
+
+    boolean zeroCopyRead() {
+        return zeroCopyRead;
+    }
+
+    /** For tests: references to the channel (1 for the device, one per zero-copy buffer in flight). */
+    int channelReferences() {
+        return lease.references();
+    }
+
+    // ------------------------------------------------------------------------------------ read
+
+    /**
+     * Zero-copy: completes on the caller's thread with a file region holding a channel reference.
+     * Otherwise: reads on the pool into a pooled direct buffer and completes there.
+     */
+    @Override
+    public void read(long lba, int blocks, IoCompletion<DataBuffer> done) {
+        Geometry g = geometry;
+        Sense bad = checkRange(g, lba, blocks, g.maxTransferBlocks());
+        if (bad != null) {
+            done.failed(bad);
+            return;
+        }
+        long position = lba * g.blockSize();
+        int length = blocks * g.blockSize();
+        if (!gate.enter()) {
+            done.failed(CLOSED);
+            return;
+        }
+        if (zeroCopyRead) {
+            try {
+                if (!lease.acquire()) {
+                    done.failed(CLOSED);
+                    return;
+                }
+                done.completed(DataBuffers.file(channel, position, length, lease::release));
+            } finally {
+                gate.exit();
+            }
+            return;
+        }
+        submit(done, () -> {
+            ByteBuffer memory = buffers.take(length);
+            DataBuffer result = null;
+            Sense failure = null;
+            try {
+                readFully(memory, position);
+                memory.flip();
+                result = DataBuffers.wrap(() -> buffers.recycle(memory), memory);
+            } catch (IOException | RuntimeException e) {
+                buffers.recycle(memory);
+                failure = ioFailure("read", lba, e, Sense.UNRECOVERED_READ_ERROR);
+            }
+            complete(done, result, failure);
+        });
+    }
+
+    private void readFully(ByteBuffer dst, long position) throws IOException {
+        long pos = position;
+        while (dst.hasRemaining()) {
+            int n = channel.read(dst, pos);
+            if (n < 0) {
+                // The file was truncated behind our back: what is not there reads as zeros.
+                while (dst.hasRemaining()) {
+                    dst.put((byte) 0);
+                }
+                return;
+            }
+            pos += n;
+        }
+    }
+
+    // ----------------------------------------------------------------------------------- write
+
+    /**
+     * Writes on the pool; borrows {@code data} until {@code done} runs (no reference kept). With
+     * {@code fua}, or with the write cache off, the data is forced to stable storage first.
+     */
+    @Override
+    public void write(long lba, DataBuffer data, boolean fua, IoCompletion<Void> done) {
+        Geometry g = geometry;
+        if (g.readOnly()) {
+            done.failed(Sense.WRITE_PROTECTED);
+            return;
+        }
+        int length = data.length();
+        if (length % g.blockSize() != 0) {
+            done.failed(Sense.INVALID_FIELD_IN_CDB);
+            return;
+        }
+        Sense bad = checkRange(g, lba, length / g.blockSize(), g.maxTransferBlocks());
+        if (bad != null) {
+            done.failed(bad);
+            return;
+        }
+        long position = lba * g.blockSize();
+        if (!gate.enter()) {
+            done.failed(CLOSED);
+            return;
+        }
+        submit(done, () -> {
+            Sense failure = null;
+            try {
+                writeFully(position, data, length);
+                if (fua || !geometry.writeCache()) {
+                    channel.force(false);
+                }
+            } catch (IOException | RuntimeException e) {
+                failure = ioFailure("write", lba, e, Sense.WRITE_ERROR);
+            }
+            complete(done, null, failure);
+        });
+    }
+
+    private void writeFully(long position, DataBuffer data, int length) throws IOException {
+        ByteBuffer[] segments = data.nioBuffers(0, length);
+        ByteBuffer bounce = null;
+        try {
+            if (segments == null || (direct && !alignedForDirect(segments))) {
+                bounce = buffers.take(length);
+                data.copyTo(0, bounce);
+                bounce.flip();
+                segments = new ByteBuffer[] {bounce};
+            }
+            long pos = position;
+            for (ByteBuffer s : segments) {
+                while (s.hasRemaining()) {
+                    pos += channel.write(s, pos);
+                }
+            }
+        } finally {
+            if (bounce != null) {
+                buffers.recycle(bounce);
+            }
+        }
+    }
+
+    private boolean alignedForDirect(ByteBuffer[] segments) {
+        for (ByteBuffer s : segments) {
+            if (!s.isDirect() || s.alignmentOffset(0, directAlignment) != 0 || s.remaining() % directAlignment != 0) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    // ---------------------------------------------------------------------- flush, write cache
+
+    /** {@code fdatasync} on the pool: every write completed before is on stable storage after. */
+    @Override
+    public void flush(IoCompletion<Void> done) {
+        if (!gate.enter()) {
+            done.failed(CLOSED);
+            return;
+        }
+        if (geometry.readOnly()) {
+            gate.exit();
+            done.completed(null);
+            return;
+        }
+        submit(done, () -> {
+            Sense failure = null;
+            try {
+                channel.force(false);
+            } catch (IOException | RuntimeException e) {
+                failure = ioFailure("flush", -1, e, Sense.WRITE_ERROR);
+            }
+            complete(done, null, failure);
+        });
+    }
+
+    /**
+     * Switches write-back and write-through. Turning the cache off first forces what the cache
+     * holds, so that WCE=0 means "everything acknowledged is stable" from the completion on.
+     */
+    @Override
+    public void setWriteCache(boolean enabled, IoCompletion<Void> done) {
+        synchronized (geometryLock) {
+            geometry = geometry.withWriteCache(enabled);
+        }
+        if (enabled || geometry.readOnly()) {
+            done.completed(null);
+        } else {
+            flush(done);
+        }
+    }
+
+    // ------------------------------------------------------------------- unmap and provisioning
+
+    /** Writes zeros on the pool (Java 17 cannot punch holes); the core never calls it (granularity 0). */
+    @Override
+    public void unmap(long lba, long blocks, IoCompletion<Void> done) {
+        Geometry g = geometry;
+        if (g.readOnly()) {
+            done.failed(Sense.WRITE_PROTECTED);
+            return;
+        }
+        Sense bad = checkRange(g, lba, blocks, Long.MAX_VALUE);
+        if (bad != null) {
+            done.failed(bad);
+            return;
+        }
+        if (!gate.enter()) {
+            done.failed(CLOSED);
+            return;
+        }
+        submit(done, () -> {
+            Sense failure = null;
+            try {
+                long pos = lba * g.blockSize();
+                long end = (lba + blocks) * g.blockSize();
+                while (pos < end) {
+                    ByteBuffer zeros = ZEROS.duplicate().limit((int) Math.min(ZERO_CHUNK, end - pos));
+                    while (zeros.hasRemaining()) {
+                        pos += channel.write(zeros, pos);
+                    }
+                }
+                if (!geometry.writeCache()) {
+                    channel.force(false);
+                }
+            } catch (IOException | RuntimeException e) {
+                failure = ioFailure("unmap", lba, e, Sense.WRITE_ERROR);
+            }
+            complete(done, null, failure);
+        });
+    }
+
+    /** Everything is mapped: Java cannot see holes ({@code SEEK_HOLE}). Completes at once. */
+    @Override
+    public void provisioning(long lba, IoCompletion<Provisioning> done) {
+        Geometry g = geometry;
+        if (lba < 0 || lba >= g.blockCount()) {
+            done.failed(Sense.LBA_OUT_OF_RANGE);
+            return;
+        }
+        done.completed(new Provisioning(lba, g.blockCount() - lba, true));
+    }
+
+    // ---------------------------------------------------------------------- resize and close
+
+    /**
+     * Regular files grow sparsely or are truncated; a block device's size follows the device, so
+     * resize only accepts the device's current size (a rescan after the admin grew it).
+     */
+    @Override
+    public void resize(long blockCount) throws BackendException {
+        synchronized (geometryLock) {
+            Geometry g = geometry;
+            int bs = g.blockSize();
+            if (blockCount < 1 || blockCount > Long.MAX_VALUE / bs) {
+                throw new BackendException("LUN " + name + " cannot be resized to " + blockCount
+                        + " blocks; the size must be at least one block of " + bs + " bytes.");
+            }
+            long bytes = blockCount * bs;
+            try {
+                if (blockDevice) {
+                    long deviceBytes = channel.size();
+                    if (bytes != deviceBytes - deviceBytes % bs) {
+                        throw new BackendException("LUN " + name + " is the block device " + path
+                                + " of " + deviceBytes + " bytes; resize the device itself (lvextend, zfs set"
+                                + " volsize) and then resize the LUN to its new size.");
+                    }
+                } else if (g.readOnly()) {
+                    throw new BackendException("LUN " + name + " is read-only; " + path + " cannot be resized.");
+                } else {
+                    long current = channel.size();
+                    if (bytes < current) {
+                        channel.truncate(bytes);
+                    } else if (bytes > current) {
+                        // Extends sparsely: one zero byte at the new end, no data blocks between.
+                        channel.write(ByteBuffer.allocate(1), bytes - 1);
+                    }
+                    channel.force(true);
+                }
+            } catch (IOException e) {
+                throw new BackendException("LUN " + name + ": resizing " + path + " to " + bytes
+                        + " bytes failed: " + e.getMessage(), e);
+            }
+            geometry = g.withBlockCount(blockCount);
+            LOG.info("LUN {} ({}) resized from {} to {} bytes", name, path, g.capacityBytes(), bytes);
+        }
+    }
+
+    /**
+     * Fences new I/O, waits (at most 30 s) for the I/O already submitted, forces the write cache to
+     * stable storage, stops the pool. The channel itself closes when the last zero-copy read buffer
+     * still in a transport is released. Idempotent.
+     */
+    @Override
+    public void close() {
+        if (gate.isClosed()) {
+            return;
+        }
+        long cut = gate.closeAndDrain(CLOSE_WAIT_MILLIS);
+        if (cut > 0) {
+            LOG.warn("LUN {} ({}) closed with {} I/O still running after {} ms", name, path, cut, CLOSE_WAIT_MILLIS);
+        }
+        pool.shutdown();
+        try {
+            if (!pool.awaitTermination(CLOSE_WAIT_MILLIS, TimeUnit.MILLISECONDS)) {
+                LOG.warn("LUN {} ({}): I/O threads still busy after {} ms; leaving them", name, path, CLOSE_WAIT_MILLIS);
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        if (!geometry.readOnly()) {
+            try {
+                channel.force(false);
+            } catch (IOException e) {
+                LOG.warn("LUN {} ({}): final flush failed: {}", name, path, e.toString());
+            }
+        }
+        lease.release();
+        LOG.info("LUN {} ({}) closed", name, path);
+        onClose.run();
+    }
+
+    // ------------------------------------------------------------------------------- plumbing
+
+    /** Runs {@code task} on the pool; a full queue fails the I/O at once. The gate is entered. */
+    private void submit(IoCompletion<?> done, Runnable task) {
+        try {
+            pool.execute(() -> {
+                try {
+                    task.run();
+                } finally {
+                    gate.exit();
+                }
+            });
+        } catch (RejectedExecutionException e) {
+            gate.exit();
+            if (pool.isShutdown()) {
+                done.failed(CLOSED);
+            } else {
+                warn("LUN {} ({}): I/O queue full ({} queued); failing an I/O with ABORTED COMMAND",
+                        pool.getQueue().size());
+                done.failed(QUEUE_FULL);
+            }
+        }
+    }
+
+    private static <T> void complete(IoCompletion<T> done, T result, Sense failure) {
+        if (failure == null) {
+            done.completed(result);
+        } else {
+            done.failed(failure);
+        }
+    }
+
+    private Sense ioFailure(String what, long lba, Exception e, Sense fallback) {
+        if (e instanceof ClosedChannelException) {
+            warn("LUN {} ({}): " + what + " on a closed channel: {}", e.toString());
+            return CLOSED;
+        }
+        String message = String.valueOf(e.getMessage());
+        if (message.contains("No space left on device") || message.contains("Disk quota exceeded")) {
+            // A sparse file met a full filesystem: SBC-3's thin provisioning answer.
+            warn("LUN {} ({}): " + what + " failed, the filesystem is full: {}", message);
+            return Sense.SPACE_ALLOCATION_FAILED;
+        }
+        warn("LUN {} ({}): " + what + " failed: {}", e.toString());
+        return lba >= 0 ? fallback.withInformation(lba) : fallback;
+    }
+
+    /** At most one WARN per 10 s per LUN: a failing disk must not flood the log. */
+    private void warn(String format, Object detail) {
+        long now = System.nanoTime();
+        long last = lastWarn.get();
+        if (now - last >= WARN_INTERVAL_NANOS && lastWarn.compareAndSet(last, now)) {
+            LOG.warn(format, name, path, detail);
+        } else {
+            LOG.debug(format, name, path, detail);
+        }
+    }
+
+    private static Sense checkRange(Geometry g, long lba, long blocks, long maxBlocks) {
+        if (lba < 0 || blocks < 0 || lba > g.blockCount() || blocks > g.blockCount() - lba) {
+            return Sense.LBA_OUT_OF_RANGE;
+        }
+        if (blocks > maxBlocks) {
+            return Sense.INVALID_FIELD_IN_CDB;
+        }
+        return null;
+    }
+
+    @Override
+    public String toString() {
+        return "FileDevice[" + name + ", " + path + "]";
+    }
+}
