@@ -36,6 +36,13 @@ import org.slf4j.LoggerFactory;
  * concludes negotiation, sent before {@code configure}, goes without digests; the next PDU in
  * each direction carries them. Called from another thread, the change reaches the receive side
  * at whichever PDU boundary the I/O thread is at when the task runs.
+ *
+ * <p>{@link #setReading setReading(false)} stops both reading from the socket and delivering PDUs
+ * already buffered, so the engine sees no PDU until it resumes; that is also how {@link #detach}
+ * stops at a PDU boundary.
+ *
+ * <p>A send whose I/O thread has already shut down (the transport is gone) completes its
+ * callback on the calling thread: there is no I/O thread left to run it on.
  */
 final class TcpConnection implements Connection {
 
@@ -186,6 +193,12 @@ final class TcpConnection implements Connection {
                 || newSettings.maxSendDataSegmentLength() > MAX_SEGMENT) {
             // RFC 7143 §13.12: MaxRecvDataSegmentLength is 512..2^24-1.
             throw new IllegalArgumentException("data segment lengths must be 512.." + MAX_SEGMENT + ": " + newSettings);
+        }
+        int ownLimit = transport.limits().maxRecvDataSegmentLength();
+        if (newSettings.maxRecvDataSegmentLength() > ownLimit) {
+            // Login negotiation reads limits(); exceeding them is an engine bug worth failing loudly.
+            throw new IllegalArgumentException("MaxRecvDataSegmentLength " + newSettings.maxRecvDataSegmentLength()
+                    + " exceeds this transport's limit " + ownLimit);
         }
         runOnIoThread(() -> {
             LOG.debug("Connection {}: settings {}", id, newSettings);
