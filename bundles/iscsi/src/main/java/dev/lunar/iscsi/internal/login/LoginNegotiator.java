@@ -306,8 +306,14 @@ public final class LoginNegotiator {
                 ? LoginResponse.TARGET_MOVED_PERMANENTLY : LoginResponse.TARGET_MOVED_TEMPORARILY;
         LOG.info("Login from {} to {} redirected to {} ({})", initiatorName, redirected.iqn(),
                 redirected.redirectAddress(), redirected.redirectPermanent() ? "permanently" : "temporarily");
-        // RFC 7143 §11.13.5: class 1 responses carry the new TargetAddress
-        byte[] text = TextCodec.encode(List.of(new KeyValue("TargetAddress", redirected.redirectAddress())));
+        // RFC 7143 §11.13.5: class 1 responses carry the new TargetAddress, and §13.8: without the
+        // ",portal-group-tag" suffix a SendTargets-style address would have
+        String address = redirected.redirectAddress();
+        int comma = address.lastIndexOf(',');
+        if (comma > address.lastIndexOf(']')) {
+            address = address.substring(0, comma);
+        }
+        byte[] text = TextCodec.encode(List.of(new KeyValue("TargetAddress", address)));
         return new LoginStep(LoginResponse.status(stage, status, text), LoginStep.Outcome.FAILED, null);
     }
 
@@ -317,18 +323,17 @@ public final class LoginNegotiator {
         Map<String, String> answers = new LinkedHashMap<>();
         Map<String, String> securityKeys = new LinkedHashMap<>();
         List<KeyDefinition> operationalKeys = new ArrayList<>();
-        KeyDefinition firstBurst = null;
+        List<KeyDefinition> dependent = new ArrayList<>();
         for (Map.Entry<String, String> entry : keys.entrySet()) {
             String key = entry.getKey();
             KeyDefinition definition = OperationalNegotiation.definition(key);
-            if (definition == null || definition.kind() != KeyKind.LOGIN_DECLARATIVE) {
-                // RFC 7143 §6.2: negotiating or declaring a key twice in one login is an initiator error
-                if (!negotiatedKeys.add(key)) {
-                    throw new LoginFailure(LoginResponse.INITIATOR_ERROR, "key " + key + " sent twice during login");
-                }
-                if (negotiatedKeys.size() > MAX_KEYS_PER_LOGIN) {
-                    throw new LoginFailure(LoginResponse.INITIATOR_ERROR, "more than " + MAX_KEYS_PER_LOGIN + " keys");
-                }
+            // RFC 7143 §6.2: negotiating or declaring a key twice in one login is an initiator error;
+            // §13.4, §13.5: InitiatorName and TargetName are never redeclared either
+            if (!negotiatedKeys.add(key)) {
+                throw new LoginFailure(LoginResponse.INITIATOR_ERROR, "key " + key + " sent twice during login");
+            }
+            if (negotiatedKeys.size() > MAX_KEYS_PER_LOGIN) {
+                throw new LoginFailure(LoginResponse.INITIATOR_ERROR, "more than " + MAX_KEYS_PER_LOGIN + " keys");
             }
             if (definition == null) {
                 // X-, X# and keys we do not know (RFC 7143 §6.2, §13.5)
@@ -352,8 +357,9 @@ public final class LoginNegotiator {
                                 "session-wide key " + key + " on a connection joining an existing session");
                     }
                     answers.put(key, null);
-                    if (key.equals(OperationalNegotiation.FIRST_BURST_LENGTH)) {
-                        firstBurst = definition; // answered last: it depends on InitialR2T, ImmediateData, MaxBurstLength
+                    if (OperationalNegotiation.DEPENDENT_KEYS.contains(key)) {
+                        // answered last: they depend on other keys of the same request
+                        dependent.add(definition);
                     } else {
                         operationalKeys.add(definition);
                     }
@@ -363,9 +369,7 @@ public final class LoginNegotiator {
                 default -> throw new IllegalStateException(definition.kind().toString());
             }
         }
-        if (firstBurst != null) {
-            operationalKeys.add(firstBurst);
-        }
+        operationalKeys.addAll(dependent);
         for (KeyDefinition definition : operationalKeys) {
             answers.put(definition.name(), operational.answer(definition, keys.get(definition.name())));
         }
@@ -392,8 +396,9 @@ public final class LoginNegotiator {
     }
 
     /**
-     * InitiatorName, TargetName and SessionType are fixed by the first request; a later request may
-     * repeat them but not change them (RFC 7143 §6.3).
+     * InitiatorName, TargetName and SessionType are fixed by the first request (a repeat was already
+     * refused as a redeclaration). A declaration first made in a later request must agree with what
+     * the first request implied: SessionType defaulted to Normal, TargetName is ignored by discovery.
      */
     private void checkDeclaration(String key, String value) throws LoginFailure {
         String current = switch (key) {

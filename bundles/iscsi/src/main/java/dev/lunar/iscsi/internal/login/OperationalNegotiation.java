@@ -6,6 +6,7 @@ import dev.lunar.spi.transport.TransportLimits;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 
 /**
  * Operational parameter negotiation of one login (RFC 7143 §6.2, §13): the key table with each
@@ -47,6 +48,14 @@ final class OperationalNegotiation {
 
     static final String MAX_RECV_DATA_SEGMENT_LENGTH = "MaxRecvDataSegmentLength";
     static final String FIRST_BURST_LENGTH = "FirstBurstLength";
+    static final String MAX_OUTSTANDING_R2T = "MaxOutstandingR2T";
+
+    /**
+     * Keys whose answer depends on other keys (FirstBurstLength on InitialR2T, ImmediateData and
+     * MaxBurstLength; MaxOutstandingR2T on ErrorRecoveryLevel and DataSequenceInOrder): answered after
+     * the rest of their request.
+     */
+    static final Set<String> DEPENDENT_KEYS = Set.of(FIRST_BURST_LENGTH, MAX_OUTSTANDING_R2T);
     static final String NOT_UNDERSTOOD = "NotUnderstood";
     static final String IRRELEVANT = "Irrelevant";
     static final String REJECT = "Reject";
@@ -131,9 +140,9 @@ final class OperationalNegotiation {
             n.defaultTime2Retain = (int) Math.min(TextValues.parseNumber(v, 0, 3600), n.defaults.defaultTime2Retain());
             return Integer.toString(n.defaultTime2Retain);
         });
-        // §13.17: numerical, minimum
-        rule("MaxOutstandingR2T", KeyKind.SESSION, true, (n, v) -> {
-            n.maxOutstandingR2T = (int) Math.min(TextValues.parseNumber(v, 1, 65535), n.defaults.maxOutstandingR2T());
+        // §13.17: numerical, minimum; §13.19: with ERL > 0 and DataSequenceInOrder=Yes it must be 1
+        rule(MAX_OUTSTANDING_R2T, KeyKind.SESSION, true, (n, v) -> {
+            n.maxOutstandingR2T = (int) Math.min(TextValues.parseNumber(v, 1, 65535), n.maxOutstandingR2TLimit());
             return Integer.toString(n.maxOutstandingR2T);
         });
         // §13.18, §13.19: boolean, OR
@@ -259,6 +268,10 @@ final class OperationalNegotiation {
         return Math.min(defaults.maxRecvDataSegmentLength(), limits.maxRecvDataSegmentLength());
     }
 
+    private int maxOutstandingR2TLimit() {
+        return errorRecoveryLevel > 0 && dataSequenceInOrder ? 1 : defaults.maxOutstandingR2T();
+    }
+
     private int ourMaxBurstLength() {
         return Math.min(defaults.maxBurstLength(), limits.maxBurstLength());
     }
@@ -290,9 +303,10 @@ final class OperationalNegotiation {
             String chapUser) {
         // RFC 7143 §13.14: FirstBurstLength never exceeds MaxBurstLength, whatever order they came in
         int firstBurst = Math.min(firstBurstLength, maxBurstLength);
+        int outstandingR2T = Math.min(maxOutstandingR2T, maxOutstandingR2TLimit());
         return new SessionParameters(headerDigest, dataDigest, maxConnections, initialR2T, immediateData,
                 initiatorMaxRecvDataSegmentLength, targetMaxRecvDataSegmentLength, maxBurstLength, firstBurst,
-                defaultTime2Wait, defaultTime2Retain, maxOutstandingR2T, dataPduInOrder, dataSequenceInOrder,
+                defaultTime2Wait, defaultTime2Retain, outstandingR2T, dataPduInOrder, dataSequenceInOrder,
                 errorRecoveryLevel, type, initiatorName, initiatorAlias, targetName, protocolLevel, chapUser);
     }
 }

@@ -252,7 +252,7 @@ class LoginStagesTest {
         assertEquals(LoginStep.Outcome.FAILED, step.outcome());
         assertEquals(LoginResponse.TARGET_MOVED_TEMPORARILY, step.response().status());
         assertEquals(1, step.response().statusClass());
-        assertEquals(Map.of("TargetAddress", "192.0.2.10:3260,2"), keys(step.response()));
+        assertEquals(Map.of("TargetAddress", "192.0.2.10:3260"), keys(step.response()));
         assertEquals(List.of(), ctx.checks, "no session for a redirected login");
     }
 
@@ -262,6 +262,13 @@ class LoginStagesTest {
         LoginStep step = negotiator.handle(request(0, 1, true, firstKeys()));
         assertEquals(LoginResponse.TARGET_MOVED_PERMANENTLY, step.response().status());
         assertEquals(Map.of("TargetAddress", "[2001:db8::1]:3260"), keys(step.response()));
+    }
+
+    @Test
+    void redirectAddressLosesPortalGroupTag() {
+        ctx.add(new TargetConfig(TARGET, null, AuthConfig.none(), "[2001:db8::1]:3260,7", false));
+        LoginStep step = negotiator.handle(request(0, 1, true, firstKeys()));
+        assertEquals(Map.of("TargetAddress", "[2001:db8::1]:3260"), keys(step.response()), "RFC 7143 §13.8");
     }
 
     @Test
@@ -311,11 +318,21 @@ class LoginStagesTest {
     }
 
     @Test
-    void repeatingDeclarationsUnchangedIsFine() {
+    void redeclaringNamesFails() {
         negotiator.handle(request(0, 1, true, firstKeys()));
-        LoginStep step = negotiator.handle(request(1, 3, true, firstKeys("InitiatorAlias=host1")));
+        assertFailed(negotiator.handle(request(1, 3, true, "InitiatorName=" + INITIATOR)), LoginResponse.INITIATOR_ERROR);
+        LoginNegotiator again = new LoginNegotiator(ctx, new SecureRandom());
+        again.handle(request(0, 1, true, firstKeys()));
+        assertFailed(again.handle(request(1, 3, true, "TargetName=" + TARGET)), LoginResponse.INITIATOR_ERROR);
+    }
+
+    @Test
+    void aliasAndSessionTypeMayComeLater() {
+        negotiator.handle(request(0, 1, true, "InitiatorName=" + INITIATOR, "TargetName=" + TARGET));
+        LoginStep step = negotiator.handle(request(1, 3, true, "InitiatorAlias=host1", "SessionType=Normal"));
         assertEquals(LoginStep.Outcome.FULL_FEATURE, step.outcome());
         assertEquals("host1", step.parameters().initiatorAlias());
+        assertEquals(Map.of("MaxRecvDataSegmentLength", "262144"), keys(step.response()), "declarations get no answer");
     }
 
     @Test

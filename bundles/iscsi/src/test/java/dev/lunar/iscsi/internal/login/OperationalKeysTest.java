@@ -121,6 +121,16 @@ class OperationalKeysTest {
     }
 
     @Test
+    void errorRecoveryWithSequencesInOrderAllowsOneR2T() {
+        ctx.defaults = new NegotiationDefaults(262144, 1048576, 262144, true, false, 8, 1, 2, 2, 20, true, true, true, true);
+        LoginStep step = offer("MaxOutstandingR2T=4", "ErrorRecoveryLevel=1", "DataSequenceInOrder=Yes");
+        assertEquals("1", keys(step.response()).get("ErrorRecoveryLevel"));
+        assertEquals("1", keys(step.response()).get("MaxOutstandingR2T"), "RFC 7143 §13.19");
+        assertEquals(1, step.parameters().maxOutstandingR2T());
+        assertEquals("4", answer("MaxOutstandingR2T=4"), "ERL 0: no restriction");
+    }
+
+    @Test
     void defaultTime2WaitIsMaximum() {
         assertEquals("2", answer("DefaultTime2Wait=0"));
         assertEquals("3600", answer("DefaultTime2Wait=3600"));
