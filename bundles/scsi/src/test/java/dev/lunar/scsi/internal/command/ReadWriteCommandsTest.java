@@ -1,0 +1,182 @@
+package dev.lunar.scsi.internal.command;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.lunar.scsi.internal.MemoryBlockDevice;
+import dev.lunar.scsi.internal.ScsiHarness;
+import dev.lunar.scsi.internal.TestPort;
+import dev.lunar.spi.buffer.BufferLeakDetector;
+import dev.lunar.spi.scsi.Sense;
+import java.util.Arrays;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+class ReadWriteCommandsTest {
+
+    private ScsiHarness h;
+    private long liveBefore;
+
+    @BeforeEach
+    void setUp() {
+        liveBefore = BufferLeakDetector.live();
+        h = new ScsiHarness(); // 1024 blocks of 512, backend max 16 blocks per I/O
+    }
+
+    @AfterEach
+    void noLeaks() {
+        assertEquals(liveBefore, BufferLeakDetector.live(), "buffers leaked");
+    }
+
+    private static byte[] pattern(int len, int seed) {
+        byte[] b = new byte[len];
+        for (int i = 0; i < len; i++) {
+            b[i] = (byte) (i * 31 + seed);
+        }
+        return b;
+    }
+
+    @Test
+    void write10ThenRead10RoundTrips() {
+        byte[] data = pattern(2 * 512, 7);
+        TestPort w = h.runOut(data, 0x2a, 0, 0, 0, 0, 10, 0, 0, 2, 0);
+        w.assertGood();
+        assertEquals(1024, w.transferLengthSet());
+        assertArrayEquals(data, h.device.bytes(10, 2));
+        TestPort r = h.run(0x28, 0, 0, 0, 0, 10, 0, 0, 2, 0);
+        r.assertGood();
+        assertEquals(1024, r.transferLengthSet());
+        assertArrayEquals(data, r.dataIn());
+    }
+
+    @Test
+    void largeReadIsSplitToBackendSizeAndReassembledByOffset() {
+        byte[] data = pattern(100 * 512, 3);
+        h.device.fill(5, data);
+        TestPort r = h.run(0x88, 0, 0, 0, 0, 0, 0, 0, 0, 5, 0, 0, 0, 100, 0, 0);
+        r.assertGood();
+        assertArrayEquals(data, r.dataIn());
+        assertEquals(16, h.device.maxBlocksPerIo, "no backend I/O above its max transfer");
+        assertEquals(7, h.device.reads, "100 blocks in pieces of 16");
+    }
+
+    @Test
+    void splitReadCompletesOutOfOrderPieces() {
+        byte[] data = pattern(40 * 512, 9);
+        h.device.fill(0, data);
+        h.device.hold(true);
+        TestPort r = h.run(0x28, 0, 0, 0, 0, 0, 0, 0, 40, 0);
+        assertFalse(r.done());
+        // Pieces come back as the backend finishes them; the Data-In image must still be right.
+        while (h.device.releaseHeld() > 0) {
+            // keep going: each completion issues the next piece
+        }
+        r.assertGood();
+        assertArrayEquals(data, r.dataIn());
+    }
+
+    @Test
+    void largeWriteIsSplitAndFetchedInPieces() {
+        byte[] data = pattern(50 * 512, 1);
+        TestPort w = h.runOut(data, 0xaa, 0, 0, 0, 0, 0, 0, 0, 0, 50, 0, 0);
+        w.assertGood();
+        assertArrayEquals(data, h.device.bytes(0, 50));
+        assertEquals(4, w.dataOutRequests());
+        assertEquals(16, h.device.maxBlocksPerIo);
+    }
+
+    @Test
+    void fuaReachesTheBackend() {
+        h.runOut(new byte[512], 0x2a, 0x08, 0, 0, 0, 0, 0, 0, 1, 0).assertGood();
+        assertEquals(1, h.device.fuaWrites);
+        h.runOut(new byte[512], 0x2a, 0x10, 0, 0, 0, 0, 0, 0, 1, 0).assertGood(); // DPO ignored
+        assertEquals(1, h.device.fuaWrites);
+    }
+
+    @Test
+    void read6LengthZeroMeans256Blocks() {
+        TestPort r = h.run(0x08, 0, 0, 0, 0, 0);
+        r.assertGood();
+        assertEquals(256 * 512, r.transferLengthSet());
+        assertEquals(256 * 512, r.dataIn().length);
+    }
+
+    @Test
+    void read10LengthZeroMovesNothing() {
+        TestPort r = h.run(0x28, 0, 0, 0, 0, 0, 0, 0, 0, 0);
+        r.assertGood();
+        assertEquals(0, r.transferLengthSet());
+        assertEquals(0, h.device.reads);
+    }
+
+    @Test
+    void beyondEndOfMediumIsLbaOutOfRange() {
+        h.run(0x28, 0, 0, 0, 0x03, 0xff, 0, 0, 2, 0).assertCheckCondition(0x5, 0x21, 0x00);
+        // 0 blocks one past the end (libiscsi read10_0blocks)
+        h.run(0x28, 0, 0, 0, 0x04, 0x01, 0, 0, 0, 0).assertCheckCondition(0x5, 0x21, 0x00);
+        // LBA -1 with 1 block: overflow must not wrap around
+        h.run(0x88, 0, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0, 0, 0, 1, 0, 0)
+                .assertCheckCondition(0x5, 0x21, 0x00);
+        h.runOut(new byte[512], 0x2a, 0, 0, 0, 0x04, 0x00, 0, 0, 1, 0).assertCheckCondition(0x5, 0x21, 0x00);
+        assertEquals(0, h.device.writes);
+    }
+
+    @Test
+    void protectFieldsAreInvalidWithoutProtectionInformation() {
+        h.run(0x28, 0x20, 0, 0, 0, 0, 0, 0, 1, 0).assertInvalidField(1, 7);
+        h.runOut(new byte[512], 0x8a, 0xe0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 0, 0).assertInvalidField(1, 7);
+    }
+
+    @Test
+    void transferAboveMaximumIsInvalidField() {
+        int max = BlockLimits.MAX_TRANSFER_BYTES / 512 + 1;
+        ScsiHarness big = new ScsiHarness(MemoryBlockDevice.geometry(max + 10, 16));
+        big.run(0xa8, 0, 0, 0, 0, 0, max >>> 24, max >>> 16, max >>> 8, max, 0, 0).assertInvalidField(6, -1);
+    }
+
+    @Test
+    void backendErrorBecomesSense() {
+        h.device.failNext(Sense.UNRECOVERED_READ_ERROR);
+        h.run(0x28, 0, 0, 0, 0, 0, 0, 0, 1, 0).assertCheckCondition(0x3, 0x11, 0x00);
+    }
+
+    @Test
+    void backendErrorInTheMiddleOfASplitReadReleasesTheOtherPieces() {
+        h.device.hold(true);
+        TestPort r = h.run(0x28, 0, 0, 0, 0, 0, 0, 0, 64, 0);
+        h.device.failNext(Sense.UNRECOVERED_READ_ERROR);
+        while (h.device.releaseHeld() > 0) {
+            // drain
+        }
+        r.assertCheckCondition(0x3, 0x11, 0x00);
+    }
+
+    @Test
+    void writeProtectedBySoftwareWriteProtect() {
+        h.lu.modePages().setSoftwareWriteProtect(true);
+        h.runOut(new byte[512], 0x2a, 0, 0, 0, 0, 0, 0, 0, 1, 0).assertCheckCondition(0x7, 0x27, 0x00);
+        h.run(0x28, 0, 0, 0, 0, 0, 0, 0, 1, 0).assertGood();
+    }
+
+    @Test
+    void notReadyWithoutBackend() {
+        h.lu.detach(dev.lunar.scsi.internal.lun.LogicalUnit.State.WAITING, "gone");
+        h.run(0x28, 0, 0, 0, 0, 0, 0, 0, 1, 0).assertCheckCondition(0x2, 0x04, 0x01);
+        h.run(0x00, 0, 0, 0, 0, 0).assertCheckCondition(0x2, 0x04, 0x01);
+        h.lu.detach(dev.lunar.scsi.internal.lun.LogicalUnit.State.FAILED, "broken");
+        h.run(0x00, 0, 0, 0, 0, 0).assertCheckCondition(0x2, 0x04, 0x03);
+        h.lu.attach(h.device);
+        h.run(0x00, 0, 0, 0, 0, 0).assertGood();
+    }
+
+    @Test
+    void dataIsNotMixedBetweenPieces() {
+        byte[] a = new byte[512 * 20];
+        Arrays.fill(a, (byte) 0x5a);
+        h.runOut(a, 0x2a, 0, 0, 0, 0, 0, 0, 0, 20, 0).assertGood();
+        assertTrue(Arrays.equals(a, h.device.bytes(0, 20)));
+    }
+}
