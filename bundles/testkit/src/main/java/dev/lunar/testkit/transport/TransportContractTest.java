@@ -788,6 +788,100 @@ public abstract class TransportContractTest {
     }
 
     @Test
+    void detachWaitsForQueuedSendsTheInitiatorHasNotReadYet() throws Exception {
+        assumeTrue(supportsDetach(), "transport does not detach");
+        events.onAccepted(c -> c.configure(DIGESTS));
+        Socket s = connect();
+        Connection c = events.nextConnection();
+        // More than socket buffers hold: the writes cannot complete until the initiator reads.
+        int count = 64;
+        List<CallbackProbe> probes = new ArrayList<>();
+        for (int i = 0; i < count; i++) {
+            CallbackProbe probe = new CallbackProbe(c, null);
+            probes.add(probe);
+            c.send(pdu(DATA_IN, 0, WireFrames.data(65536, i), i), probe);
+        }
+        c.flush();
+        CompletableFuture<DetachedConnection> detaching = c.detach().toCompletableFuture();
+        for (int i = 0; i < count; i++) {
+            WireFrames.Frame f = WireFrames.read(s.getInputStream(), true, true);
+            assertEquals(i, WireFrames.itt(f.header()));
+            assertArrayEquals(WireFrames.data(65536, i), f.data());
+        }
+        DetachedConnection d = detaching.get(RecordingListener.WAIT_SECONDS, TimeUnit.SECONDS);
+        for (CallbackProbe probe : probes) {
+            assertEquals(1, probe.calls.get(), "every queued send completed before the detach did");
+            assertNull(probe.failure.get());
+        }
+        RecordingListener after = new RecordingListener();
+        Connection adopted = newTransport().adopt(d, after);
+        adopted.sendAndFlush(pdu(NOP_IN, 0, null, 99), null);
+        assertEquals(99, WireFrames.itt(WireFrames.read(s.getInputStream(), true, true).header()));
+        adopted.close(false);
+        after.nextClose();
+    }
+
+    @Test
+    void connectionSurvivesRepeatedHandOvers() throws Exception {
+        assumeTrue(supportsDetach(), "transport does not detach");
+        events.onAccepted(c -> c.configure(DIGESTS));
+        Socket s = connect();
+        Connection current = events.nextConnection();
+        int clientPort = s.getLocalPort();
+        Transport owner = transport;
+        for (int round = 0; round < 6; round++) {
+            DetachedConnection d = current.detach().toCompletableFuture()
+                    .get(RecordingListener.WAIT_SECONDS, TimeUnit.SECONDS);
+            if (owner != transport) {
+                destroyTransport(owner); // the previous successor goes, as in a bundle update
+            }
+            owner = newTransport();
+            RecordingListener next = new RecordingListener();
+            current = owner.adopt(d, next);
+            assertEquals(clientPort, current.remoteAddress().getPort());
+            byte[] data = WireFrames.data(1000 + round, round);
+            s.getOutputStream().write(WireFrames.frame(WireFrames.header(DATA_OUT, 0, data.length, round), data, true, true));
+            Pdu p = next.nextPdu();
+            assertPdu(p, DATA_OUT, 0, data, round);
+            p.release();
+            current.sendAndFlush(pdu(DATA_IN, 0, data, round), null);
+            WireFrames.Frame echoed = WireFrames.read(s.getInputStream(), true, true);
+            assertArrayEquals(data, echoed.data());
+            assertEquals(List.of(), next.violations());
+        }
+        assertEquals(0, events.closedCalls());
+    }
+
+    @Test
+    void reassemblesARandomlySplitStreamWithDigests() throws Exception {
+        events.onAccepted(c -> c.configure(DIGESTS));
+        Socket s = connect();
+        java.util.Random random = new java.util.Random(7143);
+        ByteArrayOutputStream wire = new ByteArrayOutputStream();
+        int count = 300;
+        int[] sizes = new int[count];
+        for (int i = 0; i < count; i++) {
+            sizes[i] = random.nextInt(4) == 0 ? 0 : random.nextInt(9000);
+            wire.writeBytes(WireFrames.frame(WireFrames.header(DATA_OUT, i % 4, sizes[i], i),
+                    WireFrames.data(sizes[i], i), true, true));
+        }
+        byte[] bytes = wire.toByteArray();
+        OutputStream out = s.getOutputStream();
+        for (int off = 0; off < bytes.length;) {
+            int n = Math.min(bytes.length - off, 1 + random.nextInt(random.nextBoolean() ? 7 : 20000));
+            out.write(bytes, off, n);
+            out.flush();
+            off += n;
+        }
+        for (int i = 0; i < count; i++) {
+            Pdu pdu = events.nextPdu();
+            assertPdu(pdu, DATA_OUT, i % 4, WireFrames.data(sizes[i], i), i);
+            assertFalse(pdu.dataDigestFailed(), "PDU " + i);
+            pdu.release();
+        }
+    }
+
+    @Test
     void detachedConnectionNobodyAdoptsCanBeClosed() throws Exception {
         assumeTrue(supportsDetach(), "transport does not detach");
         Socket s = connect();
