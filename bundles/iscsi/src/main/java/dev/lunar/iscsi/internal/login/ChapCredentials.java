@@ -1,5 +1,6 @@
 package dev.lunar.iscsi.internal.login;
 
+import java.security.MessageDigest;
 import java.util.Objects;
 
 /**
@@ -18,6 +19,16 @@ public record ChapCredentials(String user, byte[] secret, String mutualUser, byt
         if ((mutualUser == null) != (mutualSecret == null)) {
             throw new IllegalArgumentException("mutual CHAP needs both a user and a secret");
         }
+        if (secret.length == 0) {
+            throw new IllegalArgumentException("CHAP secret of " + user + " is empty");
+        }
+        if (mutualSecret != null && MessageDigest.isEqual(secret, mutualSecret)) {
+            // RFC 7143 §12.1.3: a secret authenticating initiators must never authenticate targets,
+            // or a reflected exchange proves nothing
+            throw new IllegalArgumentException("the mutual CHAP secret must differ from the initiator's secret");
+        }
+        secret = secret.clone();
+        mutualSecret = mutualSecret == null ? null : mutualSecret.clone();
     }
 
     /** One-way CHAP credentials. */

@@ -69,6 +69,7 @@ public final class LoginNegotiator {
     private boolean established;
     private boolean finished;
     private boolean firstAnswerSent;
+    private boolean requestHadSecurityKeys;
     private int requests;
     private int stage;
     private long isid;
@@ -160,6 +161,11 @@ public final class LoginNegotiator {
                 if (security.skipsRequiredAuthentication()) {
                     throw new LoginFailure(LoginResponse.AUTHENTICATION_FAILURE,
                             "initiator tried to leave the security stage without the required CHAP");
+                }
+                if (!security.complete() && !requestHadSecurityKeys) {
+                    // CHAP was agreed: the initiator must finish it, not ask to move on without the next step
+                    throw new LoginFailure(LoginResponse.AUTHENTICATION_FAILURE,
+                            "initiator tried to leave the security stage in the middle of CHAP (" + security.state() + ")");
                 }
                 transit = security.complete();
             } else {
@@ -389,7 +395,8 @@ public final class LoginNegotiator {
                 out.add(new KeyValue(answer.getKey(), answer.getValue()));
             }
         }
-        if (!securityKeys.isEmpty()) {
+        requestHadSecurityKeys = !securityKeys.isEmpty();
+        if (requestHadSecurityKeys) {
             security.process(securityKeys, out);
         }
         return out;

@@ -1,5 +1,7 @@
 package dev.lunar.iscsi.internal.login;
 
+import java.util.Objects;
+
 /**
  * The negotiator's answer to one Login Request.
  *
@@ -8,6 +10,14 @@ package dev.lunar.iscsi.internal.login;
  * @param parameters negotiated values, set exactly when {@code outcome == FULL_FEATURE}
  */
 public record LoginStep(LoginResponse response, Outcome outcome, SessionParameters parameters) {
+
+    public LoginStep {
+        Objects.requireNonNull(response, "response");
+        Objects.requireNonNull(outcome, "outcome");
+        if ((outcome == Outcome.FULL_FEATURE) != (parameters != null)) {
+            throw new IllegalArgumentException("parameters are set exactly when the outcome is FULL_FEATURE");
+        }
+    }
 
     /** What happens after the response is sent. */
     public enum Outcome {

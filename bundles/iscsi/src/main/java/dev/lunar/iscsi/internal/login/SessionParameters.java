@@ -5,7 +5,10 @@ import java.util.Map;
 
 /**
  * Every value a login negotiated (RFC 7143 §13), as the full feature phase uses it. Keys the
- * initiator never offered hold their RFC defaults.
+ * initiator never offered hold their RFC defaults. On a connection that joins an existing session
+ * ({@link SessionCheck#ADD_CONNECTION}) the session-wide values (everything but the digests and the
+ * two MaxRecvDataSegmentLength values) are not negotiated again and hold RFC defaults: use the
+ * session's own.
  *
  * @param headerDigest CRC32C header digests on this connection
  * @param dataDigest CRC32C data digests on this connection

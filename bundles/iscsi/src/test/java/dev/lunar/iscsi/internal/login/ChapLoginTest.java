@@ -274,6 +274,25 @@ class ChapLoginTest {
     }
 
     @Test
+    void leavingInTheMiddleOfChapFails() {
+        LoginNegotiator afterMethod = negotiator(new ChapCredentials("alice", SECRET));
+        afterMethod.handle(request(0, 1, false, "InitiatorName=" + INITIATOR, "TargetName=" + TARGET, "AuthMethod=CHAP"));
+        assertEquals(LoginResponse.AUTHENTICATION_FAILURE, afterMethod.handle(request(0, 1, true)).response().status());
+
+        LoginNegotiator afterChallenge = new LoginNegotiator(ctx, new SecureRandom());
+        challenge(afterChallenge, "5");
+        assertEquals(LoginResponse.AUTHENTICATION_FAILURE, afterChallenge.handle(request(0, 3, true)).response().status());
+    }
+
+    @Test
+    void optionalChapOnceAgreedMustBeFinished() {
+        ctx.add(new TargetConfig(TARGET, null, new AuthConfig(false, new ChapCredentials("alice", SECRET), false), null, false));
+        LoginNegotiator negotiator = new LoginNegotiator(ctx, new SecureRandom());
+        negotiator.handle(request(0, 1, false, "InitiatorName=" + INITIATOR, "TargetName=" + TARGET, "AuthMethod=CHAP"));
+        assertEquals(LoginResponse.AUTHENTICATION_FAILURE, negotiator.handle(request(0, 1, true)).response().status());
+    }
+
+    @Test
     void chapRequiredWithoutCredentialsFails() {
         ctx.add(new TargetConfig(TARGET, null, new AuthConfig(true, null, false), null, false));
         LoginStep step = new LoginNegotiator(ctx, new SecureRandom()).handle(request(0, 1, true,
@@ -339,6 +358,25 @@ class ChapLoginTest {
         assertEquals(LoginStep.Outcome.FULL_FEATURE, done.outcome());
         assertTrue(done.parameters().discovery());
         assertEquals("disc", done.parameters().chapUser());
+    }
+
+    @Test
+    void credentialsRefuseSharedOrEmptySecrets() {
+        assertEquals("the mutual CHAP secret must differ from the initiator's secret",
+                org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class,
+                        () -> new ChapCredentials("alice", SECRET, "lunar", SECRET.clone())).getMessage());
+        org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class,
+                () -> new ChapCredentials("alice", new byte[0]));
+        org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class,
+                () -> new ChapCredentials("alice", SECRET, "lunar", null));
+    }
+
+    @Test
+    void credentialsCopySecrets() {
+        byte[] secret = SECRET.clone();
+        ChapCredentials credentials = new ChapCredentials("alice", secret);
+        secret[0] ^= 1;
+        assertArrayEquals(SECRET, credentials.secret());
     }
 
     @Test
