@@ -1,0 +1,129 @@
+package dev.lunar.scsi.internal.lun;
+
+import dev.lunar.api.ConfigPids;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Objects;
+import java.util.TreeMap;
+
+/**
+ * A LUN configuration (PID {@value ConfigPids#LUN}, DESIGN §3.6): target, LUN number, backend kind
+ * and the backend options, which are every other key, passed to {@code Backend.open} as strings.
+ *
+ * @param name configuration name (the factory configuration's name, or its PID)
+ * @param target target IQN
+ * @param lun LUN number, 0..16383
+ * @param backend backend kind
+ * @param options backend options
+ */
+public record LunConfig(String name, String target, int lun, String backend, Map<String, String> options) {
+
+    /** Keys that belong to Config Admin or DS, never to the backend. */
+    private static final String[] FRAMEWORK_KEYS = {"service.pid", "service.factoryPid", "component.name",
+        "component.id", "felix.fileinstall.filename", "service.bundleLocation", "osgi.ds.satisfying.condition.target"};
+
+    public LunConfig {
+        options = Map.copyOf(options);
+    }
+
+    /**
+     * Reads a configuration dictionary.
+     *
+     * @throws IllegalArgumentException with a sentence an admin can act on
+     */
+    public static LunConfig from(Map<String, ?> props) {
+        String pid = string(props, "service.pid");
+        String target = string(props, ConfigPids.LUN_TARGET);
+        String lunText = string(props, ConfigPids.LUN_ID);
+        String backend = string(props, ConfigPids.LUN_BACKEND);
+        if (target == null || target.isBlank()) {
+            throw new IllegalArgumentException("LUN configuration " + pid + " has no '" + ConfigPids.LUN_TARGET
+                    + "' (the target IQN)");
+        }
+        if (backend == null || backend.isBlank()) {
+            throw new IllegalArgumentException("LUN configuration " + pid + " has no '" + ConfigPids.LUN_BACKEND
+                    + "' (a backend kind such as ramdisk or file)");
+        }
+        int lun;
+        try {
+            lun = lunText == null ? 0 : Integer.parseInt(lunText.trim());
+        } catch (NumberFormatException e) {
+            throw new IllegalArgumentException("LUN configuration " + pid + ": '" + ConfigPids.LUN_ID
+                    + "' must be a number 0..16383, not " + lunText, e);
+        }
+        if (lun < 0 || lun > 16383) {
+            throw new IllegalArgumentException("LUN configuration " + pid + ": LUN " + lun + " is outside 0..16383");
+        }
+        Map<String, String> options = new TreeMap<>();
+        for (Map.Entry<String, ?> e : props.entrySet()) {
+            String k = e.getKey();
+            if (k.equals(ConfigPids.LUN_TARGET) || k.equals(ConfigPids.LUN_ID) || k.equals(ConfigPids.LUN_BACKEND)
+                    || isFrameworkKey(k) || e.getValue() == null) {
+                continue;
+            }
+            options.put(k, String.valueOf(e.getValue()));
+        }
+        return new LunConfig(nameOf(props, pid), target.trim(), lun, backend.trim(), options);
+    }
+
+    private static boolean isFrameworkKey(String k) {
+        if (k.endsWith(".target") || k.startsWith("component.") || k.startsWith("service.")) {
+            return true;
+        }
+        for (String f : FRAMEWORK_KEYS) {
+            if (f.equals(k)) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /** Karaf names factory configurations {@code <factoryPid>~<name>}; the name is what admins typed. */
+    private static String nameOf(Map<String, ?> props, String pid) {
+        if (pid == null) {
+            return Objects.toString(props.get("component.id"), "lun");
+        }
+        int tilde = pid.indexOf('~');
+        return tilde >= 0 ? pid.substring(tilde + 1) : pid;
+    }
+
+    private static String string(Map<String, ?> props, String key) {
+        Object v = props.get(key);
+        return v == null ? null : String.valueOf(v);
+    }
+
+    /** Whether only backend options differ (the LU stays mapped, same identity). */
+    public boolean sameMapping(LunConfig o) {
+        return name.equals(o.name) && target.equalsIgnoreCase(o.target) && lun == o.lun && backend.equals(o.backend);
+    }
+
+    /**
+     * Parses a size option: bytes, or a number with K, M, G, T (binary multiples), e.g.
+     * {@code 64M}, {@code 10G}.
+     */
+    public static long parseSize(String text) {
+        String t = text.trim().toUpperCase(Locale.ROOT);
+        if (t.endsWith("B")) {
+            t = t.substring(0, t.length() - 1);
+        }
+        if (t.endsWith("I")) {
+            t = t.substring(0, t.length() - 1);
+        }
+        long mult = 1;
+        if (!t.isEmpty()) {
+            char u = t.charAt(t.length() - 1);
+            int shift = switch (u) {
+                case 'K' -> 10;
+                case 'M' -> 20;
+                case 'G' -> 30;
+                case 'T' -> 40;
+                default -> 0;
+            };
+            if (shift > 0) {
+                mult = 1L << shift;
+                t = t.substring(0, t.length() - 1);
+            }
+        }
+        return Math.multiplyExact(Long.parseLong(t.trim()), mult);
+    }
+}
