@@ -13,6 +13,7 @@ import java.nio.ByteBuffer;
 import java.nio.channels.ClosedChannelException;
 import java.nio.channels.FileChannel;
 import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
 import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ThreadPoolExecutor;
@@ -392,7 +393,14 @@ final class FileDevice implements BlockDevice {
                         channel.truncate(bytes);
                     } else if (bytes > current) {
                         // Extends sparsely: one zero byte at the new end, no data blocks between.
-                        channel.write(ByteBuffer.allocate(1), bytes - 1);
+                        // An O_DIRECT channel refuses a 1-byte write, so that goes through a plain one.
+                        if (direct) {
+                            try (FileChannel plain = FileChannel.open(path, StandardOpenOption.WRITE)) {
+                                plain.write(ByteBuffer.allocate(1), bytes - 1);
+                            }
+                        } else {
+                            channel.write(ByteBuffer.allocate(1), bytes - 1);
+                        }
                     }
                     channel.force(true);
                 }
