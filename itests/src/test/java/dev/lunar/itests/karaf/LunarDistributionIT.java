@@ -1,0 +1,137 @@
+package dev.lunar.itests.karaf;
+
+import static org.junit.Assert.assertEquals;
+import static org.junit.Assert.assertTrue;
+import static org.ops4j.pax.exam.CoreOptions.systemProperty;
+import static org.ops4j.pax.exam.karaf.options.KarafDistributionOption.configureConsole;
+import static org.ops4j.pax.exam.karaf.options.KarafDistributionOption.editConfigurationFilePut;
+import static org.ops4j.pax.exam.karaf.options.KarafDistributionOption.karafDistributionConfiguration;
+import static org.ops4j.pax.exam.karaf.options.KarafDistributionOption.logLevel;
+
+import dev.lunar.itests.FreePorts;
+import java.io.ByteArrayOutputStream;
+import java.io.File;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+import javax.inject.Inject;
+import org.apache.karaf.shell.api.console.Session;
+import org.apache.karaf.shell.api.console.SessionFactory;
+import org.junit.Test;
+import org.junit.runner.RunWith;
+import org.ops4j.pax.exam.Configuration;
+import org.ops4j.pax.exam.Option;
+import org.ops4j.pax.exam.junit.PaxExam;
+import org.ops4j.pax.exam.karaf.options.LogLevelOption.LogLevel;
+import org.ops4j.pax.exam.spi.reactors.ExamReactorStrategy;
+import org.ops4j.pax.exam.spi.reactors.PerClass;
+import org.osgi.framework.Bundle;
+import org.osgi.framework.BundleContext;
+
+/**
+ * Boots the distribution this build produced (karaf-assembly's zip, by {@code file:} URL, so
+ * {@code mvn verify} needs no {@code install}) and checks what an operator sees first: every
+ * Lunar bundle active and {@code lunar:status} answering.
+ */
+@RunWith(PaxExam.class)
+@ExamReactorStrategy(PerClass.class)
+public class LunarDistributionIT {
+
+    /** Bundles the boot feature "lunar" must start; a new module adds its name here. */
+    private static final List<String> EXPECTED_BUNDLES = List.of("dev.lunar.api", "dev.lunar.spi", "dev.lunar.pdu",
+            "dev.lunar.scsi", "dev.lunar.iscsi", "dev.lunar.transport-tcp", "dev.lunar.backend-ramdisk",
+            "dev.lunar.backend-file", "dev.lunar.shell");
+
+    @Inject
+    private BundleContext bundleContext;
+
+    @Inject
+    private SessionFactory sessionFactory;
+
+    @Configuration
+    public Option[] config() {
+        String distribution = new File(System.getProperty("lunar.distribution")).toURI().toString();
+        // Free ports so the test runs beside a "./lunar start" and beside other builds.
+        int[] ports = FreePorts.pick(4);
+        return new Option[] {
+            karafDistributionConfiguration()
+                    .frameworkUrl(distribution)
+                    .name("Lunar")
+                    .karafVersion("4.4.10")
+                    .unpackDirectory(new File("target/exam"))
+                    .useDeployFolder(false),
+            configureConsole().ignoreLocalConsole(),
+            logLevel(LogLevel.INFO),
+            editConfigurationFilePut("etc/org.apache.karaf.shell.cfg", "sshPort", Integer.toString(ports[0])),
+            editConfigurationFilePut("etc/org.apache.karaf.management.cfg", "rmiRegistryPort",
+                    Integer.toString(ports[1])),
+            editConfigurationFilePut("etc/org.apache.karaf.management.cfg", "rmiServerPort",
+                    Integer.toString(ports[2])),
+            editConfigurationFilePut("etc/dev.lunar.portal-default.cfg", "port", Integer.toString(ports[3])),
+            // The probe reaches Maven artifacts through the same local repository as the build.
+            editConfigurationFilePut("etc/org.ops4j.pax.url.mvn.cfg", "org.ops4j.pax.url.mvn.localRepository",
+                    System.getProperty("org.ops4j.pax.url.mvn.localRepository",
+                            System.getProperty("user.home") + "/.m2/repository")),
+            systemProperty("lunar.itest").value("true"),
+        };
+    }
+
+    @Test
+    public void everyLunarBundleIsActive() {
+        Map<String, Bundle> lunar = new TreeMap<>();
+        for (Bundle bundle : bundleContext.getBundles()) {
+            String name = bundle.getSymbolicName();
+            if (name != null && name.startsWith("dev.lunar.")) {
+                lunar.put(name, bundle);
+            }
+        }
+        List<String> missing = new ArrayList<>(EXPECTED_BUNDLES);
+        missing.removeAll(lunar.keySet());
+        assertTrue("Lunar bundles not installed: " + missing + "; installed: " + lunar.keySet(), missing.isEmpty());
+        List<String> notActive = new ArrayList<>();
+        for (Bundle bundle : lunar.values()) {
+            if (bundle.getState() != Bundle.ACTIVE) {
+                notActive.add(bundle.getSymbolicName() + " (state " + bundle.getState() + ")");
+            }
+        }
+        assertEquals("Lunar bundles not active: " + notActive, List.of(), notActive);
+    }
+
+    @Test
+    public void statusCommandListsTheBundles() throws Exception {
+        String output = execute("lunar:status --no-format");
+
+        assertTrue(output, output.startsWith("Lunar "));
+        for (String name : EXPECTED_BUNDLES) {
+            assertTrue(name + " missing from:\n" + output, output.matches("(?s).*\\b" + name.replace(".", "\\.")
+                    + "\\s*\\t[^\\t]*\\tActive\\b.*"));
+        }
+    }
+
+    @Test
+    public void defaultConfigurationIsThere() throws Exception {
+        String output = execute("config:list '(service.factoryPid=dev.lunar.*)'");
+
+        assertTrue(output, output.contains("dev.lunar.target~default"));
+        assertTrue(output, output.contains("dev.lunar.portal~default"));
+        assertTrue(output, output.contains("dev.lunar.lun~default-0"));
+        assertTrue(output, output.contains("iqn = iqn.2026-11.dev.lunar:default"));
+    }
+
+    /** Runs one shell command in-process, the way an ssh session would, and returns its output. */
+    private String execute(String command) throws Exception {
+        ByteArrayOutputStream bytes = new ByteArrayOutputStream();
+        try (PrintStream out = new PrintStream(bytes, true, StandardCharsets.UTF_8)) {
+            Session session = sessionFactory.create(System.in, out, out);
+            try {
+                session.execute(command);
+            } finally {
+                session.close();
+            }
+        }
+        return bytes.toString(StandardCharsets.UTF_8);
+    }
+}
