@@ -47,6 +47,16 @@ public final class TextCodec {
     /** As {@link #decode(byte[], int, int)} over {@code length} bytes from {@code offset}. */
     public static List<KeyValue> decode(byte[] bytes, int offset, int length, int maxBytes, int maxKeys)
             throws TextFormatException {
+        return decode(bytes, offset, length, maxBytes, maxKeys, false);
+    }
+
+    /**
+     * As {@link #decode(byte[], int, int, int, int)}; with {@code repeatedKeys} a key may occur more
+     * than once. Only for reading text where RFC 7143 allows repeats, such as a SendTargets response
+     * (one TargetName and several TargetAddress keys per target, §13.3); requests never allow them.
+     */
+    public static List<KeyValue> decode(byte[] bytes, int offset, int length, int maxBytes, int maxKeys,
+            boolean repeatedKeys) throws TextFormatException {
         if (length > maxBytes) {
             throw new TextFormatException(TextFormatException.Reason.TOO_LARGE,
                     "text of " + length + " bytes exceeds the limit of " + maxBytes);
@@ -85,7 +95,7 @@ public final class TextCodec {
                         "value of " + key + " has " + valueLength + " bytes, limit " + MAX_VALUE_BYTES);
             }
             String value = decodeUtf8(utf8, bytes, eq + 1, valueLength, key);
-            if (!seen.add(key)) {
+            if (!seen.add(key) && !repeatedKeys) {
                 throw new TextFormatException(TextFormatException.Reason.DUPLICATE_KEY, "key " + key + " sent twice");
             }
             pairs.add(new KeyValue(key, value));

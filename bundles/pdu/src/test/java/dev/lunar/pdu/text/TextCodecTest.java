@@ -90,6 +90,15 @@ class TextCodecTest {
     }
 
     @Test
+    void repeatedKeysOnlyWhenAsked() throws TextFormatException {
+        byte[] bytes = text("TargetName=iqn.a\0TargetAddress=127.0.0.1:3260,1\0TargetAddress=[::1]:3260,1\0");
+        assertEquals(TextFormatException.Reason.DUPLICATE_KEY, failure(bytes));
+        List<KeyValue> pairs = TextCodec.decode(bytes, 0, bytes.length, 1000, 10, true);
+        assertEquals(3, pairs.size());
+        assertEquals(new KeyValue("TargetAddress", "[::1]:3260,1"), pairs.get(2));
+    }
+
+    @Test
     void rejectsNonUtf8Values() {
         byte[] bytes = {'A', '=', (byte) 0xc3, (byte) 0x28, 0};
         assertEquals(TextFormatException.Reason.NOT_UTF8, failure(bytes));
