@@ -16,6 +16,9 @@ import dev.lunar.spi.transport.Pdu;
 import dev.lunar.spi.transport.Portal;
 import dev.lunar.testkit.transport.RecordingListener;
 import dev.lunar.testkit.transport.WireFrames;
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.Unpooled;
+import io.netty.channel.embedded.EmbeddedChannel;
 import io.netty.channel.epoll.Epoll;
 import java.io.IOException;
 import java.io.InputStream;
@@ -114,6 +117,77 @@ class TcpTransportTest {
             } finally {
                 pdu.release();
             }
+        } finally {
+            t.deactivate();
+        }
+    }
+
+    /**
+     * A PDU whose data spans several socket reads holds each of those read buffers until it is
+     * released, even while the framer discards consumed parts of its cumulation for later frames.
+     */
+    @Test
+    void heldPduKeepsItsReceiveBuffersAlive() throws Exception {
+        TcpTransport t = nio();
+        EmbeddedChannel channel = new EmbeddedChannel(false, false);
+        try {
+            RecordingListener events = new RecordingListener();
+            TcpConnection.accepted(t, channel, events);
+            channel.register();
+            byte[] data = WireFrames.data(3000, 1);
+            byte[] first = WireFrames.frame(WireFrames.header(0x05, 0, 3000, 1), data, false, false);
+            byte[] second = WireFrames.frame(WireFrames.header(0x00, 0, 0, 2), null, false, false);
+            ByteBuf a = Unpooled.directBuffer().writeBytes(first, 0, 1000);
+            ByteBuf b = Unpooled.directBuffer().writeBytes(first, 1000, 1000);
+            // c ends the first frame and starts the second: the cumulation survives, minus a and b.
+            ByteBuf c = Unpooled.directBuffer().writeBytes(first, 2000, first.length - 2000).writeBytes(second, 0, 10);
+            channel.writeInbound(a);
+            channel.writeInbound(b);
+            channel.writeInbound(c);
+            Pdu pdu = events.nextPdu();
+            channel.writeInbound(Unpooled.directBuffer().writeBytes(second, 10, second.length - 10));
+            events.nextPdu().release();
+            assertTrue(a.refCnt() > 0 && b.refCnt() > 0, "read buffers behind a held PDU stay allocated");
+            assertEquals(java.util.Arrays.hashCode(data), java.util.Arrays.hashCode(pdu.data().toByteArray()));
+            pdu.release();
+            assertEquals(0, a.refCnt(), "released with the PDU");
+            assertEquals(0, b.refCnt(), "released with the PDU");
+        } finally {
+            channel.finishAndReleaseAll();
+            t.deactivate();
+        }
+    }
+
+    /** A listener that throws loses its connection (with the exception as cause), not the I/O thread. */
+    @Test
+    void listenerExceptionClosesTheConnection() throws Exception {
+        TcpTransport t = nio();
+        RecordingListener events = new RecordingListener().onPdu((c, p) -> {
+            p.release();
+            throw new IllegalStateException("engine bug");
+        });
+        try (Portal portal = t.listen(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), events);
+                Socket s = new Socket()) {
+            s.setSoTimeout(20_000);
+            s.connect(portal.localAddress());
+            s.getOutputStream().write(WireFrames.frame(WireFrames.header(0x00, 0, 0, 1), null, false, false));
+            Throwable cause = events.nextClose().orElseThrow();
+            assertEquals("engine bug", cause.getMessage());
+            assertPeerClosed(s.getInputStream());
+        } finally {
+            t.deactivate();
+        }
+    }
+
+    /** A handler that returns no listener refuses the connection. */
+    @Test
+    void handlerReturningNullRefusesTheConnection() throws Exception {
+        TcpTransport t = nio();
+        try (Portal portal = t.listen(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), c -> null);
+                Socket s = new Socket()) {
+            s.setSoTimeout(20_000);
+            s.connect(portal.localAddress());
+            assertPeerClosed(s.getInputStream());
         } finally {
             t.deactivate();
         }
