@@ -112,7 +112,7 @@ public final class LoginNegotiator {
         } catch (LoginFailure failure) {
             return fail(failure);
         } catch (RuntimeException bug) {
-            LOG.error("Login from {} (ISID {}) failed on an internal error", initiatorName, isidText(), bug);
+            LOG.error("Login from {} (ISID {}) failed on an internal error", printable(initiatorName), isidText(), bug);
             return fail(new LoginFailure(LoginResponse.TARGET_ERROR, "internal error"));
         }
     }
@@ -120,8 +120,8 @@ public final class LoginNegotiator {
     private LoginStep fail(LoginFailure failure) {
         finished = true;
         pendingText = null;
-        LOG.warn("Login from {} (ISID {}) to {} refused with status 0x{}: {}", initiatorName, isidText(),
-                targetName, String.format("%04x", failure.status()), failure.getMessage());
+        LOG.warn("Login from {} (ISID {}) to {} refused with status 0x{}: {}", printable(initiatorName), isidText(),
+                printable(targetName), String.format("%04x", failure.status()), printable(failure.getMessage()));
         return new LoginStep(LoginResponse.status(stage, failure.status(), EMPTY), LoginStep.Outcome.FAILED, null);
     }
 
@@ -310,7 +310,7 @@ public final class LoginNegotiator {
         finished = true;
         int status = redirected.redirectPermanent()
                 ? LoginResponse.TARGET_MOVED_PERMANENTLY : LoginResponse.TARGET_MOVED_TEMPORARILY;
-        LOG.info("Login from {} to {} redirected to {} ({})", initiatorName, redirected.iqn(),
+        LOG.info("Login from {} to {} redirected to {} ({})", printable(initiatorName), redirected.iqn(),
                 redirected.redirectAddress(), redirected.redirectPermanent() ? "permanently" : "temporarily");
         // RFC 7143 §11.13.5: class 1 responses carry the new TargetAddress, and §13.8: without the
         // ",portal-group-tag" suffix a SendTargets-style address would have
@@ -467,10 +467,29 @@ public final class LoginNegotiator {
         }
         if (outcome == LoginStep.Outcome.FULL_FEATURE) {
             finished = true;
-            LOG.debug("Login from {} (ISID {}) to {} complete: {}", initiatorName, isidText(), targetName,
+            LOG.debug("Login from {} (ISID {}) to {} complete: {}", printable(initiatorName), isidText(), printable(targetName),
                     parameters.asMap());
         }
         return new LoginStep(response, outcome, parameters);
+    }
+
+    /**
+     * Text from the network made safe for one log line: control characters (a forged newline could
+     * fake log entries) become '?', and the length is capped.
+     */
+    static String printable(String text) {
+        if (text == null) {
+            return null;
+        }
+        StringBuilder safe = new StringBuilder(Math.min(text.length(), 300));
+        for (int i = 0; i < text.length() && i < 300; i++) {
+            char c = text.charAt(i);
+            safe.append(Character.isISOControl(c) ? '?' : c);
+        }
+        if (text.length() > 300) {
+            safe.append("...");
+        }
+        return safe.toString();
     }
 
     private String isidText() {

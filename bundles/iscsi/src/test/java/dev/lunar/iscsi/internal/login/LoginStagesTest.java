@@ -550,6 +550,13 @@ class LoginStagesTest {
     }
 
     @Test
+    void networkTextIsMadePrintableForLogs() {
+        assertEquals("a?b?c", LoginNegotiator.printable("a\nb\rc"));
+        assertEquals(303, LoginNegotiator.printable("x".repeat(1000)).length());
+        assertNull(LoginNegotiator.printable(null));
+    }
+
+    @Test
     void responseTextIsAlwaysEncodable() {
         LoginStep step = negotiator.handle(request(0, 1, true, firstKeys()));
         assertArrayEquals(LoginTexts.encode(LoginTexts.pairs(step.response().text())), step.response().text());
