@@ -60,9 +60,23 @@ public final class FileBackend implements Backend {
     private static final int S_IFMT = 0170000;
     private static final int S_IFBLK = 0060000;
 
+    /** How channels are opened: {@link FileChannel#open}, or a test's stand-in that fails on cue. */
+    interface ChannelOpener {
+        FileChannel open(Path path, Set<OpenOption> options) throws IOException;
+    }
+
+    private final ChannelOpener opener;
     private final Set<FileDevice> open = ConcurrentHashMap.newKeySet();
     /** Real paths opened for writing, to refuse a second LUN writing the same storage. */
     private final Map<Path, String> writers = new ConcurrentHashMap<>();
+
+    public FileBackend() {
+        this(FileChannel::open);
+    }
+
+    FileBackend(ChannelOpener opener) {
+        this.opener = opener;
+    }
 
     @Override
     public String kind() {
@@ -183,7 +197,7 @@ public final class FileBackend implements Backend {
         boolean success = false;
         try {
             try {
-                channel = FileChannel.open(path, setup);
+                channel = opener.open(path, setup);
             } catch (FileAlreadyExistsException e) {
                 throw o.problem(path + " appeared while the LUN was being created; try again.");
             }
@@ -224,7 +238,7 @@ public final class FileBackend implements Backend {
             }
             FileChannel io = channel;
             if (direct) {
-                io = FileChannel.open(path, withDirect(setupWithout(setup, StandardOpenOption.CREATE_NEW)));
+                io = opener.open(path, withDirect(setupWithout(setup, StandardOpenOption.CREATE_NEW)));
                 channel.close();
                 channel = io;
             }
