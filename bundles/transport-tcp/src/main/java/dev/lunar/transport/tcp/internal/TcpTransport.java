@@ -27,8 +27,11 @@ import java.nio.ByteBuffer;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Set;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import java.util.stream.Collectors;
 import org.osgi.service.component.annotations.Activate;
 import org.osgi.service.component.annotations.Component;
@@ -243,24 +246,33 @@ public final class TcpTransport implements Transport {
         channel.config().setWriteBufferWaterMark(waterMark());
         TcpConnection connection = TcpConnection.adopted(this, channel, detached.settings(), listener, seed);
         register(connection);
-        ChannelFuture registered = group.register(channel);
-        registered.addListener(f -> {
+        int unreadBytes = seed.readableBytes();
+        CompletableFuture<Void> reading = new CompletableFuture<>();
+        group.register(channel).addListener(f -> {
             if (f.isSuccess()) {
                 connection.startAdopted();
                 LOG.info("Connection {} ({}) adopted with {} unread bytes ({})", connection.id(),
-                        connection.remoteAddress(), seed.readableBytes(), mode.name());
+                        connection.remoteAddress(), unreadBytes, mode.name());
+                reading.complete(null);
             } else {
                 LOG.warn("Connection {}: registration of an adopted socket failed; closing", connection.id(), f.cause());
                 channel.unsafe().closeForcibly();
                 forget(connection);
+                reading.completeExceptionally(f.cause());
             }
         });
         if (!inOwnEventLoop()) {
             // "Reading resumes before this returns" — except on one of our own I/O threads,
             // where waiting would deadlock: then it resumes right after.
-            registered.awaitUninterruptibly(10, TimeUnit.SECONDS);
-            if (!registered.isSuccess()) {
-                throw new IOException("cannot register adopted connection " + connection.id(), registered.cause());
+            try {
+                reading.get(10, TimeUnit.SECONDS);
+            } catch (ExecutionException e) {
+                throw new IOException("cannot register adopted connection " + connection.id(), e.getCause());
+            } catch (TimeoutException e) {
+                LOG.warn("Connection {}: adoption still pending after 10 s; it completes in the background",
+                        connection.id());
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
             }
         }
         return connection;
