@@ -87,13 +87,15 @@ final class CommandWindow {
 
     /** Classifies a non-immediate command by its CmdSN. */
     Verdict classify(int cmdSn) {
+        // Judged against the MaxCmdSN last advertised: with every slot busy it is ExpCmdSN - 1,
+        // and even CmdSN == ExpCmdSN is outside the window.
+        if (!SerialNumber.inWindow(cmdSn, expCmdSn, maxCmdSn)) {
+            return Verdict.DROP;
+        }
         if (cmdSn == expCmdSn) {
             return Verdict.DELIVER;
         }
-        if (SerialNumber.inWindow(cmdSn, expCmdSn, maxCmdSn) && !held.containsKey(cmdSn)) {
-            return Verdict.HELD;
-        }
-        return Verdict.DROP;
+        return held.containsKey(cmdSn) ? Verdict.DROP : Verdict.HELD;
     }
 
     void hold(int cmdSn, Pending pending) {

@@ -524,6 +524,11 @@ final class IscsiTask implements ScsiTask, CommandWindow.Pending {
     // ---- completion ----
 
     private void finish(ScsiStatus status, ByteBuffer sense) {
+        if (slotTaken) {
+            // Free the slot first so the status PDU already advertises it in MaxCmdSN.
+            slotTaken = false;
+            conn.session().window.taskEnded();
+        }
         boolean writeDirection = expectedOut > 0 || (writeFlag && !readFlag);
         long expected = writeDirection ? expectedOut : expectedIn;
         long actual = transferLength >= 0 ? transferLength : writeDirection ? outDelivered : inBytes + inOverflow;

@@ -130,7 +130,8 @@ public final class LoginNegotiator {
             throw new LoginFailure(LoginResponse.INITIATOR_ERROR, "Login Request after the login ended");
         }
         if (++requests > MAX_LOGIN_REQUESTS) {
-            throw new LoginFailure(LoginResponse.INITIATOR_ERROR, "more than " + MAX_LOGIN_REQUESTS + " Login Requests");
+            throw new LoginFailure(LoginResponse.INITIATOR_ERROR,
+                    "more than " + MAX_LOGIN_REQUESTS + " Login Requests");
         }
         checkHeader(request);
         if (pendingText != null) {
@@ -139,7 +140,8 @@ public final class LoginNegotiator {
         if (request.cont()) {
             // RFC 7143 §11.12.2: collect, answer with an empty response until C=0
             append(request.text());
-            return new LoginStep(new LoginResponse(false, false, stage, 0, 0, 0, EMPTY), LoginStep.Outcome.CONTINUE, null);
+            return new LoginStep(new LoginResponse(false, false, stage, 0, 0, 0, EMPTY), LoginStep.Outcome.CONTINUE,
+                    null);
         }
         byte[] text = request.text();
         if (!accumulator.isEmpty()) {
@@ -165,7 +167,8 @@ public final class LoginNegotiator {
                 if (!security.complete() && !requestHadSecurityKeys) {
                     // CHAP was agreed: the initiator must finish it, not ask to move on without the next step
                     throw new LoginFailure(LoginResponse.AUTHENTICATION_FAILURE,
-                            "initiator tried to leave the security stage in the middle of CHAP (" + security.state() + ")");
+                            "initiator tried to leave the security stage in the middle of CHAP ("
+                                    + security.state() + ")");
                 }
                 transit = security.complete();
             } else {
@@ -183,7 +186,8 @@ public final class LoginNegotiator {
                 ? operational.parameters(sessionType, initiatorName, initiatorAlias,
                         sessionType == SessionType.NORMAL ? target.iqn() : null, security.authenticatedUser())
                 : null;
-        return send(new LoginResponse(transit, false, stage, nsg, 0, 0, TextCodec.encode(answers)), outcome, parameters);
+        return send(new LoginResponse(transit, false, stage, nsg, 0, 0, TextCodec.encode(answers)), outcome,
+                parameters);
     }
 
     /** RFC 7143 §11.12: fields that must be valid and stay the same for the whole login. */
@@ -208,7 +212,8 @@ public final class LoginNegotiator {
             stage = csg;
             started = true;
         } else if (csg != stage) {
-            throw new LoginFailure(LoginResponse.INITIATOR_ERROR, "CSG " + csg + " while the login is in stage " + stage);
+            throw new LoginFailure(LoginResponse.INITIATOR_ERROR,
+                    "CSG " + csg + " while the login is in stage " + stage);
         }
         if (request.transit()) {
             if (request.cont()) {
@@ -235,7 +240,8 @@ public final class LoginNegotiator {
         try {
             pairs = TextCodec.decode(text, MAX_LOGIN_TEXT_BYTES, MAX_KEYS_PER_REQUEST);
         } catch (TextFormatException e) {
-            throw new LoginFailure(LoginResponse.INITIATOR_ERROR, "bad login text (" + e.reason() + "): " + e.getMessage());
+            throw new LoginFailure(LoginResponse.INITIATOR_ERROR,
+                    "bad login text (" + e.reason() + "): " + e.getMessage());
         }
         Map<String, String> keys = new LinkedHashMap<>();
         for (KeyValue pair : pairs) {
@@ -254,7 +260,8 @@ public final class LoginNegotiator {
             throw new LoginFailure(LoginResponse.MISSING_PARAMETER, "first Login Request lacks InitiatorName");
         }
         if (name.isEmpty() || name.getBytes(StandardCharsets.UTF_8).length > MAX_NAME_BYTES) {
-            throw new LoginFailure(LoginResponse.INITIATOR_ERROR, "InitiatorName empty or longer than " + MAX_NAME_BYTES);
+            throw new LoginFailure(LoginResponse.INITIATOR_ERROR,
+                    "InitiatorName empty or longer than " + MAX_NAME_BYTES);
         }
         initiatorName = name;
         initiatorAlias = keys.get(INITIATOR_ALIAS);
@@ -350,13 +357,15 @@ public final class LoginNegotiator {
                 case LOGIN_DECLARATIVE -> checkDeclaration(key, entry.getValue());
                 case SECURITY -> {
                     if (stage != LoginResponse.STAGE_SECURITY) {
-                        throw new LoginFailure(LoginResponse.INITIATOR_ERROR, "security key " + key + " in the operational stage");
+                        throw new LoginFailure(LoginResponse.INITIATOR_ERROR,
+                                "security key " + key + " in the operational stage");
                     }
                     securityKeys.put(key, entry.getValue());
                 }
                 case SESSION, CONNECTION -> {
                     if (stage != LoginResponse.STAGE_OPERATIONAL) {
-                        throw new LoginFailure(LoginResponse.INITIATOR_ERROR, "operational key " + key + " in the security stage");
+                        throw new LoginFailure(LoginResponse.INITIATOR_ERROR,
+                                "operational key " + key + " in the security stage");
                     }
                     if (definition.kind() == KeyKind.SESSION && sessionCheck == SessionCheck.ADD_CONNECTION) {
                         throw new LoginFailure(LoginResponse.INITIATOR_ERROR,
@@ -370,7 +379,8 @@ public final class LoginNegotiator {
                         operationalKeys.add(definition);
                     }
                 }
-                case TARGET_ONLY -> throw new LoginFailure(LoginResponse.INITIATOR_ERROR, key + " is sent by targets only");
+                case TARGET_ONLY -> throw new LoginFailure(LoginResponse.INITIATOR_ERROR,
+                        key + " is sent by targets only");
                 case FULL_FEATURE_ONLY -> answers.put(key, OperationalNegotiation.IRRELEVANT);
                 default -> throw new IllegalStateException(definition.kind().toString());
             }
@@ -446,16 +456,19 @@ public final class LoginNegotiator {
     /** The initiator acknowledged a C=1 response part with an empty request: send the next part. */
     private LoginStep nextResponsePart(LoginRequest request) throws LoginFailure {
         if (request.text().length != 0 || request.cont()) {
-            throw new LoginFailure(LoginResponse.INITIATOR_ERROR, "initiator sent text while the target's response continued");
+            throw new LoginFailure(LoginResponse.INITIATOR_ERROR,
+                    "initiator sent text while the target's response continued");
         }
         int remaining = pendingText.length - pendingOffset;
         if (remaining > MAX_RESPONSE_SEGMENT) {
             byte[] part = Arrays.copyOfRange(pendingText, pendingOffset, pendingOffset + MAX_RESPONSE_SEGMENT);
             pendingOffset += MAX_RESPONSE_SEGMENT;
-            return new LoginStep(new LoginResponse(false, true, stage, 0, 0, 0, part), LoginStep.Outcome.CONTINUE, null);
+            return new LoginStep(new LoginResponse(false, true, stage, 0, 0, 0, part), LoginStep.Outcome.CONTINUE,
+                    null);
         }
         byte[] last = Arrays.copyOfRange(pendingText, pendingOffset, pendingText.length);
-        LoginResponse response = new LoginResponse(pendingFinal.transit(), false, pendingFinal.csg(), pendingFinal.nsg(),
+        LoginResponse response = new LoginResponse(pendingFinal.transit(), false, pendingFinal.csg(),
+                pendingFinal.nsg(),
                 0, 0, last);
         pendingText = null;
         return complete(response, pendingOutcome, pendingParameters);
@@ -467,7 +480,8 @@ public final class LoginNegotiator {
         }
         if (outcome == LoginStep.Outcome.FULL_FEATURE) {
             finished = true;
-            LOG.debug("Login from {} (ISID {}) to {} complete: {}", printable(initiatorName), isidText(), printable(targetName),
+            LOG.debug("Login from {} (ISID {}) to {} complete: {}", printable(initiatorName), isidText(),
+                    printable(targetName),
                     parameters.asMap());
         }
         return new LoginStep(response, outcome, parameters);

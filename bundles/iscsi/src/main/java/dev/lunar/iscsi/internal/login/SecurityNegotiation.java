@@ -137,7 +137,8 @@ final class SecurityNegotiation {
         }
         if (algorithm == null) {
             // RFC 7143 §12.1.3: the target answers an unacceptable CHAP_A with Authentication Failure
-            throw new LoginFailure(LoginResponse.AUTHENTICATION_FAILURE, "no supported CHAP algorithm in CHAP_A=" + offered);
+            throw new LoginFailure(LoginResponse.AUTHENTICATION_FAILURE,
+                    "no supported CHAP algorithm in CHAP_A=" + offered);
         }
         identifier = random.nextInt(256);
         // at least as long as the digest, so the challenge carries as much entropy as the response
@@ -198,14 +199,17 @@ final class SecurityNegotiation {
             id = (int) TextValues.parseNumber(idValue, 0, 255);
             theirChallenge = TextValues.parseBinary(challengeValue);
         } catch (TextFormatException e) {
-            throw new LoginFailure(LoginResponse.AUTHENTICATION_FAILURE, "unreadable mutual CHAP_I/CHAP_C: " + e.getMessage());
+            throw new LoginFailure(LoginResponse.AUTHENTICATION_FAILURE,
+                    "unreadable mutual CHAP_I/CHAP_C: " + e.getMessage());
         }
         if (MessageDigest.isEqual(theirChallenge, challenge)) {
             // RFC 7143 §12.1.3: a reflected challenge would let the initiator use us as an oracle
-            throw new LoginFailure(LoginResponse.AUTHENTICATION_FAILURE, "initiator reflected the target's CHAP challenge");
+            throw new LoginFailure(LoginResponse.AUTHENTICATION_FAILURE,
+                    "initiator reflected the target's CHAP challenge");
         }
         out.add(new KeyValue(CHAP_N, credentials.mutualUser()));
-        out.add(new KeyValue(CHAP_R, TextValues.formatHex(algorithm.response(id, credentials.mutualSecret(), theirChallenge))));
+        out.add(new KeyValue(CHAP_R, TextValues.formatHex(algorithm.response(id, credentials.mutualSecret(),
+                theirChallenge))));
     }
 
     private static List<String> list(String value, String key) throws LoginFailure {

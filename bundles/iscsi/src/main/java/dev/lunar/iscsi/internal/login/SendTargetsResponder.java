@@ -82,7 +82,8 @@ public final class SendTargetsResponder {
             targets.addAll(ctx.targets());
         } else {
             String wanted = value.isEmpty() ? session.targetName() : value;
-            boolean visible = wanted != null && (session.discovery() ? !value.isEmpty() : wanted.equals(session.targetName()));
+            boolean visible = wanted != null
+                    && (session.discovery() ? !value.isEmpty() : wanted.equals(session.targetName()));
             TargetConfig target = visible ? ctx.target(wanted) : null;
             if (target != null) {
                 targets.add(target);

@@ -13,7 +13,8 @@ import java.util.Objects;
  *     forbids it in redirections)
  * @param redirectPermanent 0x0102 (moved permanently) instead of 0x0101 (moved temporarily)
  */
-public record TargetConfig(String iqn, String alias, AuthConfig auth, String redirectAddress, boolean redirectPermanent) {
+public record TargetConfig(String iqn, String alias, AuthConfig auth, String redirectAddress,
+        boolean redirectPermanent) {
 
     public TargetConfig {
         Objects.requireNonNull(iqn, "iqn");
