@@ -49,7 +49,8 @@ public final class TextValues {
         for (int i = from; i < value.length(); i++) {
             int digit = Character.digit(value.charAt(i), radix);
             if (digit < 0 || value.charAt(i) > 'f') {
-                throw new TextFormatException(TextFormatException.Reason.BAD_VALUE, "not a number: " + abbreviate(value));
+                throw new TextFormatException(TextFormatException.Reason.BAD_VALUE,
+                        "not a number: " + abbreviate(value));
             }
             number = number * radix + digit;
         }
@@ -143,7 +144,8 @@ public final class TextValues {
             int comma = value.indexOf(',', start);
             int end = comma < 0 ? value.length() : comma;
             if (end == start) {
-                throw new TextFormatException(TextFormatException.Reason.BAD_VALUE, "empty list element in " + abbreviate(value));
+                throw new TextFormatException(TextFormatException.Reason.BAD_VALUE,
+                        "empty list element in " + abbreviate(value));
             }
             if (elements.size() == maxElements) {
                 throw new TextFormatException(TextFormatException.Reason.BAD_VALUE, "list longer than " + maxElements);

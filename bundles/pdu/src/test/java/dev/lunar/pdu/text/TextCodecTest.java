@@ -79,14 +79,16 @@ class TextCodecTest {
 
     @Test
     void acceptsRfcKeyShapes() throws TextFormatException {
-        List<KeyValue> pairs = TextCodec.decode(text("iSCSIProtocolLevel=1\0X#org.example=1\0X-com.a_b+c@d=2\0"), 1000, 10);
+        List<KeyValue> pairs = TextCodec.decode(text("iSCSIProtocolLevel=1\0X#org.example=1\0X-com.a_b+c@d=2\0"),
+                1000, 10);
         assertEquals(3, pairs.size());
         assertTrue(TextCodec.isValidKeyName("X#org.example"));
     }
 
     @Test
     void rejectsDuplicateKeys() {
-        assertEquals(TextFormatException.Reason.DUPLICATE_KEY, failure(text("MaxBurstLength=512\0MaxBurstLength=1024\0")));
+        assertEquals(TextFormatException.Reason.DUPLICATE_KEY,
+                failure(text("MaxBurstLength=512\0MaxBurstLength=1024\0")));
     }
 
     @Test
@@ -108,7 +110,8 @@ class TextCodecTest {
 
     @Test
     void acceptsUtf8Values() throws TextFormatException {
-        assertEquals("D\u00e9p\u00f4t", TextCodec.decode(text("InitiatorAlias=D\u00e9p\u00f4t\0"), 100, 10).get(0).value());
+        assertEquals("D\u00e9p\u00f4t", TextCodec.decode(text("InitiatorAlias=D\u00e9p\u00f4t\0"), 100,
+                10).get(0).value());
     }
 
     @Test

@@ -30,7 +30,8 @@ class TextValuesTest {
     @Test
     void numberRange() throws TextFormatException {
         assertEquals(512, TextValues.parseNumber("512", 512, 16777215));
-        TextFormatException e = assertThrows(TextFormatException.class, () -> TextValues.parseNumber("511", 512, 16777215));
+        TextFormatException e = assertThrows(TextFormatException.class, () -> TextValues.parseNumber("511", 512,
+                16777215));
         assertEquals(TextFormatException.Reason.BAD_VALUE, e.reason());
         assertThrows(TextFormatException.class, () -> TextValues.parseNumber("16777216", 512, 16777215));
     }

@@ -66,8 +66,10 @@ class ChapLoginTest {
         }
         byte[] secret = "secretsecret".getBytes(StandardCharsets.US_ASCII);
         // computed with Python's hashlib over 0x01 || "secretsecret" || 00..0f
-        assertEquals("226dc576c33f04ff9c3a200ffe35f442", HexFormat.of().formatHex(ChapAlgorithm.MD5.response(1, secret, challenge)));
-        assertEquals("ae35ac1694de2cf7e68e790fbface9a28501fed7", HexFormat.of().formatHex(ChapAlgorithm.SHA1.response(1, secret, challenge)));
+        assertEquals("226dc576c33f04ff9c3a200ffe35f442", HexFormat.of().formatHex(ChapAlgorithm.MD5.response(1,
+                secret, challenge)));
+        assertEquals("ae35ac1694de2cf7e68e790fbface9a28501fed7",
+                HexFormat.of().formatHex(ChapAlgorithm.SHA1.response(1, secret, challenge)));
         assertEquals("024aef34e176668b34ec2bf7f5525e3bf7f0e94d7cec77cb07d08c3d5a8e23ca",
                 HexFormat.of().formatHex(ChapAlgorithm.SHA256.response(1, secret, challenge)));
         assertEquals("e2bd0aba5f885a39aa4fbebccc63203c2f728f034cbaf009b44c2f0c5544f172",
@@ -115,7 +117,8 @@ class ChapLoginTest {
         assertTrue(third.response().transit());
         Map<String, String> answer = keys(third.response());
         assertEquals("lunar", answer.get("CHAP_N"));
-        assertArrayEquals(chapResponse("SHA-256", 77, MUTUAL_SECRET, ourChallenge), TextValues.parseBinary(answer.get("CHAP_R")));
+        assertArrayEquals(chapResponse("SHA-256", 77, MUTUAL_SECRET, ourChallenge),
+                TextValues.parseBinary(answer.get("CHAP_R")));
     }
 
     @Test
@@ -126,7 +129,8 @@ class ChapLoginTest {
         FakeLoginContext other = new FakeLoginContext();
         other.add(new TargetConfig(TARGET, null, AuthConfig.chap(new ChapCredentials("a", SECRET)), null, false));
         LoginNegotiator negotiator = new LoginNegotiator(other, new SecureRandom());
-        negotiator.handle(request(0, 1, false, "InitiatorName=" + INITIATOR, "TargetName=" + TARGET, "AuthMethod=CHAP"));
+        negotiator.handle(request(0, 1, false, "InitiatorName=" + INITIATOR, "TargetName=" + TARGET,
+                "AuthMethod=CHAP"));
         Map<String, String> sha1 = keys(negotiator.handle(request(0, 1, false, "CHAP_A=99,bogus,6,5")).response());
         assertEquals("6", sha1.get("CHAP_A"));
         assertEquals(20, TextValues.parseBinary(sha1.get("CHAP_C")).length);
@@ -136,7 +140,8 @@ class ChapLoginTest {
     void sha1AndSha3Verify() throws Exception {
         for (String[] algorithm : new String[][] {{"6", "SHA-1"}, {"8", "SHA3-256"}}) {
             FakeLoginContext context = new FakeLoginContext();
-            context.add(new TargetConfig(TARGET, null, AuthConfig.chap(new ChapCredentials("alice", SECRET)), null, false));
+            context.add(new TargetConfig(TARGET, null, AuthConfig.chap(new ChapCredentials("alice", SECRET)), null,
+                    false));
             LoginNegotiator negotiator = new LoginNegotiator(context, new SecureRandom());
             Map<String, String> challengeKeys = challenge(negotiator, algorithm[0]);
             byte[] response = chapResponse(algorithm[1], Integer.parseInt(challengeKeys.get("CHAP_I")), SECRET,
@@ -187,7 +192,8 @@ class ChapLoginTest {
     void missingChapRFails() {
         LoginNegotiator negotiator = negotiator(new ChapCredentials("alice", SECRET));
         challenge(negotiator, "5");
-        assertEquals(LoginResponse.AUTHENTICATION_FAILURE, negotiator.handle(request(0, 1, true, "CHAP_N=alice")).response().status());
+        assertEquals(LoginResponse.AUTHENTICATION_FAILURE, negotiator.handle(request(0, 1, true,
+                "CHAP_N=alice")).response().status());
     }
 
     @Test
@@ -241,7 +247,8 @@ class ChapLoginTest {
                 "CHAP_A=5"));
         assertEquals(LoginResponse.AUTHENTICATION_FAILURE, step.response().status(), "CHAP_A before AuthMethod=CHAP");
         LoginNegotiator beforeChallenge = new LoginNegotiator(ctx, new SecureRandom());
-        beforeChallenge.handle(request(0, 1, false, "InitiatorName=" + INITIATOR, "TargetName=" + TARGET, "AuthMethod=CHAP"));
+        beforeChallenge.handle(request(0, 1, false, "InitiatorName=" + INITIATOR, "TargetName=" + TARGET,
+                "AuthMethod=CHAP"));
         assertEquals(LoginResponse.AUTHENTICATION_FAILURE,
                 beforeChallenge.handle(request(0, 1, false, "CHAP_N=alice", "CHAP_R=0x00")).response().status());
     }
@@ -257,7 +264,8 @@ class ChapLoginTest {
     @Test
     void initiatorSkippingAuthenticationFails() {
         LoginNegotiator transitNoAuth = negotiator(new ChapCredentials("alice", SECRET));
-        LoginStep step = transitNoAuth.handle(request(0, 1, true, "InitiatorName=" + INITIATOR, "TargetName=" + TARGET));
+        LoginStep step = transitNoAuth.handle(request(0, 1, true, "InitiatorName=" + INITIATOR,
+                "TargetName=" + TARGET));
         assertEquals(LoginResponse.AUTHENTICATION_FAILURE, step.response().status());
 
         LoginNegotiator operationalFirst = new LoginNegotiator(ctx, new SecureRandom());
@@ -276,19 +284,23 @@ class ChapLoginTest {
     @Test
     void leavingInTheMiddleOfChapFails() {
         LoginNegotiator afterMethod = negotiator(new ChapCredentials("alice", SECRET));
-        afterMethod.handle(request(0, 1, false, "InitiatorName=" + INITIATOR, "TargetName=" + TARGET, "AuthMethod=CHAP"));
+        afterMethod.handle(request(0, 1, false, "InitiatorName=" + INITIATOR, "TargetName=" + TARGET,
+                "AuthMethod=CHAP"));
         assertEquals(LoginResponse.AUTHENTICATION_FAILURE, afterMethod.handle(request(0, 1, true)).response().status());
 
         LoginNegotiator afterChallenge = new LoginNegotiator(ctx, new SecureRandom());
         challenge(afterChallenge, "5");
-        assertEquals(LoginResponse.AUTHENTICATION_FAILURE, afterChallenge.handle(request(0, 3, true)).response().status());
+        assertEquals(LoginResponse.AUTHENTICATION_FAILURE, afterChallenge.handle(request(0, 3,
+                true)).response().status());
     }
 
     @Test
     void optionalChapOnceAgreedMustBeFinished() {
-        ctx.add(new TargetConfig(TARGET, null, new AuthConfig(false, new ChapCredentials("alice", SECRET), false), null, false));
+        ctx.add(new TargetConfig(TARGET, null, new AuthConfig(false, new ChapCredentials("alice", SECRET), false),
+                null, false));
         LoginNegotiator negotiator = new LoginNegotiator(ctx, new SecureRandom());
-        negotiator.handle(request(0, 1, false, "InitiatorName=" + INITIATOR, "TargetName=" + TARGET, "AuthMethod=CHAP"));
+        negotiator.handle(request(0, 1, false, "InitiatorName=" + INITIATOR, "TargetName=" + TARGET,
+                "AuthMethod=CHAP"));
         assertEquals(LoginResponse.AUTHENTICATION_FAILURE, negotiator.handle(request(0, 1, true)).response().status());
     }
 
@@ -323,7 +335,8 @@ class ChapLoginTest {
 
     @Test
     void optionalChapIsChosenWhenInitiatorPrefersIt() {
-        ctx.add(new TargetConfig(TARGET, null, new AuthConfig(false, new ChapCredentials("alice", SECRET), false), null, false));
+        ctx.add(new TargetConfig(TARGET, null, new AuthConfig(false, new ChapCredentials("alice", SECRET), false),
+                null, false));
         LoginStep step = new LoginNegotiator(ctx, new SecureRandom()).handle(request(0, 1, true,
                 "InitiatorName=" + INITIATOR, "TargetName=" + TARGET, "AuthMethod=CHAP,None"));
         assertEquals("CHAP", keys(step.response()).get("AuthMethod"));

@@ -61,7 +61,8 @@ class LoginStagesTest {
         assertEquals(3, operational.response().nsg());
         Map<String, String> answers = keys(operational.response());
         assertEquals(List.of("HeaderDigest", "DataDigest", "MaxRecvDataSegmentLength", "InitialR2T", "ImmediateData",
-                "MaxBurstLength", "FirstBurstLength", "MaxConnections", "ErrorRecoveryLevel"), List.copyOf(answers.keySet()),
+                "MaxBurstLength", "FirstBurstLength", "MaxConnections", "ErrorRecoveryLevel"),
+                        List.copyOf(answers.keySet()),
                 "answers in request order, no TargetPortalGroupTag twice");
         assertEquals("262144", answers.get("MaxRecvDataSegmentLength"), "our own declaration");
         SessionParameters parameters = operational.parameters();
@@ -198,7 +199,8 @@ class LoginStagesTest {
 
     @Test
     void normalSessionWithoutTargetName() {
-        assertFailed(negotiator.handle(request(0, 1, true, "InitiatorName=" + INITIATOR)), LoginResponse.MISSING_PARAMETER);
+        assertFailed(negotiator.handle(request(0, 1, true, "InitiatorName=" + INITIATOR)),
+                LoginResponse.MISSING_PARAMETER);
     }
 
     @Test
@@ -240,7 +242,8 @@ class LoginStagesTest {
     @Test
     void addedConnectionMayNotTouchSessionKeys() {
         ctx.sessionCheck = SessionCheck.ADD_CONNECTION;
-        LoginStep ok = negotiator.handle(request(1, 3, false, firstKeys("HeaderDigest=None", "MaxRecvDataSegmentLength=8192")));
+        LoginStep ok = negotiator.handle(request(1, 3, false, firstKeys("HeaderDigest=None",
+                "MaxRecvDataSegmentLength=8192")));
         assertEquals(LoginStep.Outcome.CONTINUE, ok.outcome());
         assertFailed(negotiator.handle(request(1, 3, true, "MaxBurstLength=512")), LoginResponse.INITIATOR_ERROR);
     }
@@ -320,7 +323,8 @@ class LoginStagesTest {
     @Test
     void redeclaringNamesFails() {
         negotiator.handle(request(0, 1, true, firstKeys()));
-        assertFailed(negotiator.handle(request(1, 3, true, "InitiatorName=" + INITIATOR)), LoginResponse.INITIATOR_ERROR);
+        assertFailed(negotiator.handle(request(1, 3, true, "InitiatorName=" + INITIATOR)),
+                LoginResponse.INITIATOR_ERROR);
         LoginNegotiator again = new LoginNegotiator(ctx, new SecureRandom());
         again.handle(request(0, 1, true, firstKeys()));
         assertFailed(again.handle(request(1, 3, true, "TargetName=" + TARGET)), LoginResponse.INITIATOR_ERROR);
@@ -463,7 +467,8 @@ class LoginStagesTest {
     @Test
     void nonUtf8IsRefused() {
         byte[] prefix = text(firstKeys());
-        byte[] bad = {'I', 'n', 'i', 't', 'i', 'a', 't', 'o', 'r', 'A', 'l', 'i', 'a', 's', '=', (byte) 0xff, (byte) 0xfe, 0};
+        byte[] bad = {'I', 'n', 'i', 't', 'i', 'a', 't', 'o', 'r', 'A', 'l', 'i', 'a', 's', '=', (byte) 0xff,
+                (byte) 0xfe, 0};
         byte[] all = Arrays.copyOf(prefix, prefix.length + bad.length);
         System.arraycopy(bad, 0, all, prefix.length, bad.length);
         assertFailed(negotiator.handle(request(0, 1, true, false, all)), LoginResponse.INITIATOR_ERROR);
@@ -484,12 +489,14 @@ class LoginStagesTest {
 
     @Test
     void malformedTextIsRefused() {
-        assertFailed(negotiator.handle(request(0, 1, true, false, "InitiatorName".getBytes())), LoginResponse.INITIATOR_ERROR);
+        assertFailed(negotiator.handle(request(0, 1, true, false, "InitiatorName".getBytes())),
+                LoginResponse.INITIATOR_ERROR);
     }
 
     @Test
     void operationalKeyInSecurityStageIsRefused() {
-        assertFailed(negotiator.handle(request(0, 1, true, firstKeys("MaxBurstLength=65536"))), LoginResponse.INITIATOR_ERROR);
+        assertFailed(negotiator.handle(request(0, 1, true, firstKeys("MaxBurstLength=65536"))),
+                LoginResponse.INITIATOR_ERROR);
     }
 
     @Test
@@ -537,7 +544,8 @@ class LoginStagesTest {
                 for (int p = 0; p < pairs.length; p++) {
                     pairs[p] = vocabulary[random.nextInt(vocabulary.length)];
                 }
-                LoginRequest request = new LoginRequest(0, random.nextInt(2), random.nextBoolean(), random.nextInt(8) == 0,
+                LoginRequest request = new LoginRequest(0, random.nextInt(2), random.nextBoolean(),
+                        random.nextInt(8) == 0,
                         random.nextInt(4), random.nextInt(4), ISID, 0, 1, 1, 1, 0, text(pairs));
                 LoginStep step = fuzzed.handle(request);
                 assertNotNull(step.response());

@@ -22,7 +22,8 @@ class OperationalKeysTest {
 
     /** One login straight into the operational stage offering {@code pairs}; returns the final step. */
     private LoginStep offer(String... pairs) {
-        String[] all = Arrays.copyOf(new String[] {"InitiatorName=" + INITIATOR, "TargetName=" + TARGET}, 2 + pairs.length);
+        String[] all = Arrays.copyOf(new String[] {"InitiatorName=" + INITIATOR, "TargetName=" + TARGET},
+                2 + pairs.length);
         System.arraycopy(pairs, 0, all, 2, pairs.length);
         LoginStep step = new LoginNegotiator(ctx, new SecureRandom()).handle(request(1, 3, true, all));
         assertEquals(LoginStep.Outcome.FULL_FEATURE, step.outcome(), () -> "status " + step.response().status());
@@ -48,9 +49,11 @@ class OperationalKeysTest {
         LoginStep step = offer("MaxBurstLength=16777215", "MaxRecvDataSegmentLength=16777215");
         Map<String, String> answers = keys(step.response());
         assertEquals("131072", answers.get("MaxBurstLength"));
-        assertEquals("65536", answers.get("MaxRecvDataSegmentLength"), "never declare more than the transport receives");
+        assertEquals("65536", answers.get("MaxRecvDataSegmentLength"),
+                "never declare more than the transport receives");
         assertEquals(65536, step.parameters().targetMaxRecvDataSegmentLength());
-        assertEquals(131072, step.parameters().maxRecvDataSegmentLength(), "initiator's value clamped to what we can send");
+        assertEquals(131072, step.parameters().maxRecvDataSegmentLength(),
+                "initiator's value clamped to what we can send");
     }
 
     @Test
@@ -67,7 +70,8 @@ class OperationalKeysTest {
 
     @Test
     void firstBurstLengthWithoutMaxBurstKeyStaysBelowDefaultMaxBurst() {
-        ctx.defaults = new NegotiationDefaults(262144, 1048576, 1048576, true, false, 8, 1, 0, 2, 20, true, true, true, true);
+        ctx.defaults = new NegotiationDefaults(262144, 1048576, 1048576, true, false, 8, 1, 0, 2, 20, true, true,
+                true, true);
         LoginStep step = offer("FirstBurstLength=1048576");
         assertEquals("262144", keys(step.response()).get("FirstBurstLength"), "RFC default MaxBurstLength is 262144");
         assertTrue(step.parameters().firstBurstLength() <= step.parameters().maxBurstLength());
@@ -85,7 +89,8 @@ class OperationalKeysTest {
     void initialR2TIsOr() {
         assertEquals("No", answer("InitialR2T=No"));
         assertEquals("Yes", answer("InitialR2T=Yes"));
-        ctx.defaults = new NegotiationDefaults(262144, 1048576, 262144, true, true, 8, 1, 0, 2, 20, true, true, true, true);
+        ctx.defaults = new NegotiationDefaults(262144, 1048576, 262144, true, true, 8, 1, 0, 2, 20, true, true, true,
+                true);
         assertEquals("Yes", answer("InitialR2T=No"), "we insist on R2T");
     }
 
@@ -93,7 +98,8 @@ class OperationalKeysTest {
     void immediateDataIsAnd() {
         assertEquals("Yes", answer("ImmediateData=Yes"));
         assertEquals("No", answer("ImmediateData=No"));
-        ctx.defaults = new NegotiationDefaults(262144, 1048576, 262144, false, false, 8, 1, 0, 2, 20, true, true, true, true);
+        ctx.defaults = new NegotiationDefaults(262144, 1048576, 262144, false, false, 8, 1, 0, 2, 20, true, true,
+                true, true);
         assertEquals("No", answer("ImmediateData=Yes"));
     }
 
@@ -101,7 +107,8 @@ class OperationalKeysTest {
     void orderKeysAreOr() {
         assertEquals("Yes", answer("DataPDUInOrder=No"));
         assertEquals("Yes", answer("DataSequenceInOrder=No"));
-        ctx.defaults = new NegotiationDefaults(262144, 1048576, 262144, true, false, 8, 1, 0, 2, 20, false, false, true, true);
+        ctx.defaults = new NegotiationDefaults(262144, 1048576, 262144, true, false, 8, 1, 0, 2, 20, false, false,
+                true, true);
         LoginStep step = offer("DataPDUInOrder=No", "DataSequenceInOrder=No");
         assertFalse(step.parameters().dataPduInOrder());
         assertFalse(step.parameters().dataSequenceInOrder());
@@ -109,7 +116,8 @@ class OperationalKeysTest {
 
     @Test
     void minimumKeys() {
-        LoginStep step = offer("MaxConnections=8", "MaxOutstandingR2T=64", "ErrorRecoveryLevel=2", "DefaultTime2Retain=3600");
+        LoginStep step = offer("MaxConnections=8", "MaxOutstandingR2T=64", "ErrorRecoveryLevel=2",
+                "DefaultTime2Retain=3600");
         Map<String, String> answers = keys(step.response());
         assertEquals("1", answers.get("MaxConnections"));
         assertEquals("8", answers.get("MaxOutstandingR2T"));
@@ -122,7 +130,8 @@ class OperationalKeysTest {
 
     @Test
     void errorRecoveryWithSequencesInOrderAllowsOneR2T() {
-        ctx.defaults = new NegotiationDefaults(262144, 1048576, 262144, true, false, 8, 1, 2, 2, 20, true, true, true, true);
+        ctx.defaults = new NegotiationDefaults(262144, 1048576, 262144, true, false, 8, 1, 2, 2, 20, true, true, true,
+                true);
         LoginStep step = offer("MaxOutstandingR2T=4", "ErrorRecoveryLevel=1", "DataSequenceInOrder=Yes");
         assertEquals("1", keys(step.response()).get("ErrorRecoveryLevel"));
         assertEquals("1", keys(step.response()).get("MaxOutstandingR2T"), "RFC 7143 §13.19");
@@ -145,7 +154,8 @@ class OperationalKeysTest {
         assertFalse(step.parameters().dataDigest());
         assertEquals("None", answer("HeaderDigest=MD5,None"));
         assertEquals("Reject", answer("HeaderDigest=MD5"));
-        ctx.defaults = new NegotiationDefaults(262144, 1048576, 262144, true, false, 8, 1, 0, 2, 20, true, true, false, false);
+        ctx.defaults = new NegotiationDefaults(262144, 1048576, 262144, true, false, 8, 1, 0, 2, 20, true, true,
+                false, false);
         assertEquals("None", answer("DataDigest=CRC32C,None"), "digests disabled by configuration");
         assertEquals("Reject", answer("DataDigest=CRC32C"));
     }
@@ -153,7 +163,8 @@ class OperationalKeysTest {
     @Test
     void maxRecvDataSegmentLengthIsDeclarative() {
         LoginStep step = offer("MaxRecvDataSegmentLength=4096");
-        assertEquals("262144", keys(step.response()).get("MaxRecvDataSegmentLength"), "answer declares ours, not a min");
+        assertEquals("262144", keys(step.response()).get("MaxRecvDataSegmentLength"),
+                "answer declares ours, not a min");
         assertEquals(4096, step.parameters().maxRecvDataSegmentLength());
         assertEquals(262144, step.parameters().targetMaxRecvDataSegmentLength());
     }
@@ -222,11 +233,14 @@ class OperationalKeysTest {
     @Test
     void defaultsValidateThemselves() {
         assertThrows(IllegalArgumentException.class,
-                () -> new NegotiationDefaults(262144, 65536, 262144, true, false, 8, 1, 0, 2, 20, true, true, true, true));
+                () -> new NegotiationDefaults(262144, 65536, 262144, true, false, 8, 1, 0, 2, 20, true, true, true,
+                        true));
         assertThrows(IllegalArgumentException.class,
-                () -> new NegotiationDefaults(100, 1048576, 262144, true, false, 8, 1, 0, 2, 20, true, true, true, true));
+                () -> new NegotiationDefaults(100, 1048576, 262144, true, false, 8, 1, 0, 2, 20, true, true, true,
+                        true));
         assertThrows(IllegalArgumentException.class,
-                () -> new NegotiationDefaults(262144, 1048576, 262144, true, false, 8, 1, 3, 2, 20, true, true, true, true));
+                () -> new NegotiationDefaults(262144, 1048576, 262144, true, false, 8, 1, 3, 2, 20, true, true, true,
+                        true));
         NegotiationDefaults standard = NegotiationDefaults.standard();
         assertEquals(262144, standard.maxRecvDataSegmentLength());
         assertEquals(1048576, standard.maxBurstLength());

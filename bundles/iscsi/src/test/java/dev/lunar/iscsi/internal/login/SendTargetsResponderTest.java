@@ -47,12 +47,14 @@ class SendTargetsResponderTest {
 
     @Test
     void normalSessionSeesOnlyItsTarget() throws TextFormatException {
-        List<KeyValue> own = List.of(new KeyValue("TargetName", TARGET), new KeyValue("TargetAddress", "127.0.0.1:3260,1"),
+        List<KeyValue> own = List.of(new KeyValue("TargetName", TARGET), new KeyValue("TargetAddress",
+                "127.0.0.1:3260,1"),
                 new KeyValue("TargetAddress", "[::1]:3260,1"));
         assertEquals(own, pairs(responder.respond(text("SendTargets="), NORMAL)));
         assertEquals(own, pairs(responder.respond(text("SendTargets=" + TARGET), NORMAL)));
         assertEquals(List.of(), pairs(responder.respond(text("SendTargets=" + OTHER), NORMAL)));
-        assertEquals(List.of(new KeyValue("SendTargets", "Reject")), pairs(responder.respond(text("SendTargets=All"), NORMAL)));
+        assertEquals(List.of(new KeyValue("SendTargets", "Reject")), pairs(responder.respond(text("SendTargets=All"),
+                NORMAL)));
     }
 
     @Test
