@@ -1,7 +1,6 @@
 package dev.lunar.transport.tcp.internal;
 
 import dev.lunar.spi.buffer.BufferAllocator;
-import dev.lunar.spi.buffer.DataBuffer;
 import dev.lunar.spi.transport.Connection;
 import dev.lunar.spi.transport.ConnectionHandler;
 import dev.lunar.spi.transport.ConnectionListener;
@@ -156,17 +155,15 @@ final class TcpConnection implements Connection {
             complete(done, new IllegalStateException("connection " + id + " is being detached; send refused"));
             return;
         }
-        DataBuffer data = pdu.takeData();
-        Pdu frame = new Pdu(pdu.header(), data);
         ChannelPromise promise = channel.newPromise();
+        // The PDU keeps its data reference until the bytes have left; then it goes, and only
+        // then the callback runs (SPI: "the PDU's data is released by then").
         promise.addListener(f -> {
-            if (data != null) {
-                data.release();
-            }
+            pdu.release();
             complete(done, f.cause());
         });
         try {
-            PduWriter.write(channel, frame, settings, promise);
+            PduWriter.write(channel, pdu, settings, promise);
         } catch (RuntimeException e) {
             // Malformed PDU (engine bug) or a failed file read: fail this send only.
             LOG.warn("Connection {}: cannot send {}: {}", id, pdu, e.getMessage());
