@@ -340,13 +340,15 @@ public final class LoginNegotiator {
         for (Map.Entry<String, String> entry : keys.entrySet()) {
             String key = entry.getKey();
             KeyDefinition definition = OperationalNegotiation.definition(key);
-            // RFC 7143 §6.2: negotiating or declaring a key twice in one login is an initiator error;
-            // §13.4, §13.5: InitiatorName and TargetName are never redeclared either
-            if (!negotiatedKeys.add(key)) {
-                throw new LoginFailure(LoginResponse.INITIATOR_ERROR, "key " + key + " sent twice during login");
-            }
-            if (negotiatedKeys.size() > MAX_KEYS_PER_LOGIN) {
-                throw new LoginFailure(LoginResponse.INITIATOR_ERROR, "more than " + MAX_KEYS_PER_LOGIN + " keys");
+            if (definition == null || definition.kind() != KeyKind.LOGIN_DECLARATIVE) {
+                // RFC 7143 §6.2: negotiating or declaring a key twice in one login is an initiator error
+                if (!negotiatedKeys.add(key)) {
+                    throw new LoginFailure(LoginResponse.INITIATOR_ERROR, "key " + key + " sent twice during login");
+                }
+                if (negotiatedKeys.size() > MAX_KEYS_PER_LOGIN) {
+                    throw new LoginFailure(LoginResponse.INITIATOR_ERROR,
+                            "more than " + MAX_KEYS_PER_LOGIN + " keys");
+                }
             }
             if (definition == null) {
                 // X-, X# and keys we do not know (RFC 7143 §6.2, §13.5)
@@ -413,9 +415,12 @@ public final class LoginNegotiator {
     }
 
     /**
-     * InitiatorName, TargetName and SessionType are fixed by the first request (a repeat was already
-     * refused as a redeclaration). A declaration first made in a later request must agree with what
-     * the first request implied: SessionType defaulted to Normal, TargetName is ignored by discovery.
+     * InitiatorName, TargetName, SessionType and InitiatorAlias are fixed by the first request that
+     * carries them; a later request may repeat them unchanged but never change them (RFC 7143 §13.4,
+     * §13.5 forbid redeclaring the names). Repeats are tolerated because libiscsi, when it offered
+     * CHAP and the target chose None, sends the names again in its first operational request. A
+     * declaration first made in a later request must agree with what the first request implied:
+     * SessionType defaulted to Normal, TargetName is ignored by discovery.
      */
     private void checkDeclaration(String key, String value) throws LoginFailure {
         String current = switch (key) {

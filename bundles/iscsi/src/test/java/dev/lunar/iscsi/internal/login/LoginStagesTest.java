@@ -321,13 +321,22 @@ class LoginStagesTest {
     }
 
     @Test
-    void redeclaringNamesFails() {
-        negotiator.handle(request(0, 1, true, firstKeys()));
-        assertFailed(negotiator.handle(request(1, 3, true, "InitiatorName=" + INITIATOR)),
-                LoginResponse.INITIATOR_ERROR);
-        LoginNegotiator again = new LoginNegotiator(ctx, new SecureRandom());
-        again.handle(request(0, 1, true, firstKeys()));
-        assertFailed(again.handle(request(1, 3, true, "TargetName=" + TARGET)), LoginResponse.INITIATOR_ERROR);
+    void unchangedNamesMayBeRepeatedLikeLibiscsiDoes() {
+        // libiscsi with CHAP credentials on a target that chose AuthMethod=None: the names come again
+        LoginStep security = negotiator.handle(request(0, 1, true, firstKeys("InitiatorAlias=host1",
+                "AuthMethod=CHAP,None")));
+        assertEquals("None", keys(security.response()).get("AuthMethod"));
+        LoginStep operational = negotiator.handle(request(1, 3, true, firstKeys("InitiatorAlias=host1",
+                "HeaderDigest=None,CRC32C", "DataDigest=None", "MaxRecvDataSegmentLength=262144")));
+        assertEquals(LoginStep.Outcome.FULL_FEATURE, operational.outcome());
+        assertEquals(List.of("HeaderDigest", "DataDigest", "MaxRecvDataSegmentLength"),
+                List.copyOf(keys(operational.response()).keySet()), "repeated declarations get no answer");
+    }
+
+    @Test
+    void changedAliasFails() {
+        negotiator.handle(request(0, 1, true, firstKeys("InitiatorAlias=host1")));
+        assertFailed(negotiator.handle(request(1, 3, true, "InitiatorAlias=host2")), LoginResponse.INITIATOR_ERROR);
     }
 
     @Test
