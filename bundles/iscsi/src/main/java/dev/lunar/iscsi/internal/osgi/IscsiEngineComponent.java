@@ -1,0 +1,169 @@
+package dev.lunar.iscsi.internal.osgi;
+
+import dev.lunar.api.PortalInfo;
+import dev.lunar.api.SessionInfo;
+import dev.lunar.api.TargetInfo;
+import dev.lunar.api.TargetService;
+import dev.lunar.iscsi.internal.EngineSettings;
+import dev.lunar.iscsi.internal.IscsiEngine;
+import dev.lunar.iscsi.internal.login.AuthConfig;
+import dev.lunar.iscsi.internal.login.ChapCredentials;
+import dev.lunar.spi.scsi.DeviceServer;
+import java.nio.charset.StandardCharsets;
+import java.security.SecureRandom;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import org.osgi.service.component.annotations.Activate;
+import org.osgi.service.component.annotations.Component;
+import org.osgi.service.component.annotations.ConfigurationPolicy;
+import org.osgi.service.component.annotations.Deactivate;
+import org.osgi.service.component.annotations.Modified;
+import org.osgi.service.component.annotations.Reference;
+import org.osgi.service.component.annotations.ReferenceCardinality;
+import org.osgi.service.component.annotations.ReferencePolicy;
+import org.osgi.service.component.annotations.ReferencePolicyOption;
+import org.osgi.service.metatype.annotations.AttributeDefinition;
+import org.osgi.service.metatype.annotations.Designate;
+import org.osgi.service.metatype.annotations.ObjectClassDefinition;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The iSCSI engine as a service: owns the {@link IscsiEngine}, follows the SCSI core
+ * ({@link DeviceServer}, dynamic and optional: without it normal logins get "service unavailable"
+ * and running sessions get BUSY) and answers {@link TargetService}. Targets and portals are
+ * separate factory components that feed it.
+ */
+@Component(service = {TargetService.class, IscsiEngineComponent.class}, immediate = true,
+        configurationPid = IscsiEngineComponent.PID, configurationPolicy = ConfigurationPolicy.OPTIONAL)
+@Designate(ocd = IscsiEngineComponent.Config.class)
+public final class IscsiEngineComponent implements TargetService {
+
+    static final String PID = "dev.lunar.iscsi";
+
+    private static final Logger LOG = LoggerFactory.getLogger(IscsiEngineComponent.class);
+
+    @ObjectClassDefinition(name = "Lunar iSCSI engine", description = "Session-wide iSCSI tunables")
+    public @interface Config {
+        @AttributeDefinition(description = "Task slots per session; MaxCmdSN never admits more")
+        int queueDepth() default 128;
+
+        @AttributeDefinition(description = "Seconds of silence before the target pings with a NOP-In (0: never)")
+        int nopIntervalSeconds() default 10;
+
+        @AttributeDefinition(description = "Seconds a ping may stay unanswered before the connection is closed")
+        int nopTimeoutSeconds() default 30;
+
+        @AttributeDefinition(description = "CHAP user discovery sessions must authenticate as (empty: none)")
+        String discoveryChapUser() default "";
+
+        @AttributeDefinition(type = org.osgi.service.metatype.annotations.AttributeType.PASSWORD,
+                description = "CHAP secret for discovery sessions")
+        String discoveryChapSecret() default "";
+    }
+
+    private final IscsiEngine engine;
+    private final ScheduledExecutorService timer;
+    private final Set<PortalComponent> portals = ConcurrentHashMap.newKeySet();
+    private volatile DeviceServer deviceServer;
+
+    @Activate
+    public IscsiEngineComponent(Config config) {
+        this.engine = new IscsiEngine(settings(config), new SecureRandom());
+        this.timer = Executors.newSingleThreadScheduledExecutor(r -> {
+            Thread t = new Thread(r, "lunar-iscsi-timer");
+            t.setDaemon(true);
+            return t;
+        });
+        // The sweep only posts work to each connection's I/O thread; it never blocks.
+        timer.scheduleWithFixedDelay(engine::sweepIdle, 1, 1, TimeUnit.SECONDS);
+        DeviceServer ds = deviceServer;
+        engine.setDeviceServer(ds);
+        LOG.info("iSCSI engine started (queue depth {})", config.queueDepth());
+    }
+
+    static EngineSettings settings(Config c) {
+        EngineSettings d = EngineSettings.standard();
+        AuthConfig discovery = AuthConfig.none();
+        if (!c.discoveryChapUser().isEmpty()) {
+            discovery = AuthConfig.chap(new ChapCredentials(c.discoveryChapUser(),
+                    c.discoveryChapSecret().getBytes(StandardCharsets.UTF_8)));
+        }
+        return new EngineSettings(c.queueDepth(), d.maxSessions(), c.nopIntervalSeconds() * 1000L,
+                c.nopTimeoutSeconds() * 1000L, d.maxTextBytes(), d.negotiation(), discovery);
+    }
+
+    /** New tunables apply to new logins; sessions keep running (STYLE rule 8). */
+    @Modified
+    void modified(Config config) {
+        engine.updateSettings(settings(config));
+    }
+
+    @Reference(cardinality = ReferenceCardinality.OPTIONAL, policy = ReferencePolicy.DYNAMIC,
+            policyOption = ReferencePolicyOption.GREEDY)
+    void bindDeviceServer(DeviceServer server) {
+        deviceServer = server;
+        if (engine != null) {
+            engine.setDeviceServer(server);
+        }
+        LOG.info("SCSI core bound");
+    }
+
+    void unbindDeviceServer(DeviceServer server) {
+        if (deviceServer == server) {
+            deviceServer = null;
+            if (engine != null) {
+                engine.setDeviceServer(null);
+            }
+            LOG.info("SCSI core gone: commands get BUSY until a replacement binds");
+        }
+    }
+
+    @Deactivate
+    void deactivate() {
+        timer.shutdownNow();
+        int n = engine.connectionCount();
+        engine.closeAll("iSCSI engine stopping");
+        if (n > 0) {
+            LOG.warn("iSCSI engine stopped: closed {} connection(s)", n);
+        }
+    }
+
+    public IscsiEngine engine() {
+        return engine;
+    }
+
+    void portalAdded(PortalComponent p) {
+        portals.add(p);
+    }
+
+    void portalRemoved(PortalComponent p) {
+        portals.remove(p);
+    }
+
+    @Override
+    public List<TargetInfo> targets() {
+        return engine.targetInfos();
+    }
+
+    @Override
+    public List<PortalInfo> portals() {
+        List<PortalInfo> out = new ArrayList<>();
+        for (PortalComponent p : portals) {
+            out.add(p.info());
+        }
+        out.sort(Comparator.comparing(PortalInfo::name));
+        return out;
+    }
+
+    @Override
+    public List<SessionInfo> sessions() {
+        return engine.sessionInfos();
+    }
+}
