@@ -193,6 +193,40 @@ class TcpTransportTest {
         }
     }
 
+    /** Re-adoption by the same instance (same selector or epoll set) works in both modes. */
+    @Test
+    void sameTransportCanReadoptItsOwnDetachedConnection() throws Exception {
+        for (boolean epoll : new boolean[] {false, true}) {
+            if (epoll && !Epoll.isAvailable()) {
+                continue;
+            }
+            TcpTransport t = new TcpTransport(new TcpTransport.Options(1, epoll, 262144, 1 << 20));
+            RecordingListener events = new RecordingListener();
+            try (Portal portal = t.listen(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), events);
+                    Socket s = new Socket()) {
+                s.setSoTimeout(20_000);
+                s.connect(portal.localAddress());
+                Connection c = events.nextConnection();
+                for (int round = 0; round < 3; round++) {
+                    DetachedConnection d = c.detach().toCompletableFuture().get(20, TimeUnit.SECONDS);
+                    RecordingListener next = new RecordingListener();
+                    c = t.adopt(d, next);
+                    s.getOutputStream().write(WireFrames.frame(WireFrames.header(0x00, 0, 0, round), null, false, false));
+                    assertEquals(round, WireFrames.itt(headerOf(next.nextPdu())), t.mode().name());
+                }
+            } finally {
+                t.deactivate();
+            }
+        }
+    }
+
+    private static byte[] headerOf(Pdu pdu) {
+        byte[] h = new byte[pdu.header().remaining()];
+        pdu.header().duplicate().get(h);
+        pdu.release();
+        return h;
+    }
+
     /** A NIO-detached socket cannot become an epoll channel (no fd in the JDK API): refused and closed. */
     @Test
     void adoptAcrossIoModesIsRefusedAndClosesTheSocket() throws Exception {
