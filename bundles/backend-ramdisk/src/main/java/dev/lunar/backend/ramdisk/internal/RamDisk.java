@@ -13,6 +13,7 @@ import dev.lunar.spi.buffer.DataBuffers;
 import dev.lunar.spi.scsi.Sense;
 import java.nio.ByteBuffer;
 import java.util.concurrent.atomic.AtomicReferenceArray;
+import java.util.concurrent.atomic.LongAdder;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -77,6 +78,8 @@ final class RamDisk implements BlockDevice {
     private final Object tableLock = new Object();
     private volatile AtomicReferenceArray<AtomicReferenceArray<Page>> directory;
     private volatile Geometry geometry;
+    /** Pages copied because a write met readers: the one extra copy on the write path. */
+    private final LongAdder copyOnWrites = new LongAdder();
 
     RamDisk(String name, int blockSize, long blockCount, boolean readOnly, boolean writeCache,
             long memoryLimit, Runnable onClose) {
@@ -101,6 +104,11 @@ final class RamDisk implements BlockDevice {
     /** Bytes of direct memory the device's pages hold now (the UNMAP accounting). */
     long allocatedBytes() {
         return memory.allocatedBytes();
+    }
+
+    /** Page copies made so far by writes to pages that reads still held (copy-on-write). */
+    long copyOnWrites() {
+        return copyOnWrites.sum();
     }
 
     @Override
@@ -229,11 +237,24 @@ final class RamDisk implements BlockDevice {
                 return;
             }
             Sense failure;
+            DataBuffer staged = null;
             try {
+                if (data.nioBuffers(0, length) == null) {
+                    // A file region (EXTENDED COPY from a file LUN, say): read it into memory
+                    // before touching a page, so that readers never spin on a disk read.
+                    byte[] bytes = new byte[length];
+                    data.copyTo(0, ByteBuffer.wrap(bytes));
+                    staged = DataBuffers.wrap(bytes);
+                    data = staged;
+                }
                 failure = writePages(lba * g.blockSize(), data, length);
             } catch (RuntimeException e) {
                 LOG.error("RAM disk {}: write of {} bytes at LBA {} failed", name, length, lba, e);
                 failure = Sense.WRITE_ERROR.withInformation(lba);
+            } finally {
+                if (staged != null) {
+                    staged.release();
+                }
             }
             if (failure == null) {
                 done.completed(null);
@@ -300,6 +321,7 @@ final class RamDisk implements BlockDevice {
             if (copy == null) {
                 return NO_MEMORY;
             }
+            copyOnWrites.increment();
             copy.memory.put(0, f.memory, 0, PAGE_SIZE);
             copyInto(copy.memory, in, chunk, src, srcOffset);
             p.frame = copy;

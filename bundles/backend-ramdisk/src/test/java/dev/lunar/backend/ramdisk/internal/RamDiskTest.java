@@ -200,12 +200,14 @@ class RamDiskTest {
         DataBuffer held = read(0, 1);
         write(0, filled(512, 0x22));
         assertEquals(2L * PAGE, disk.allocatedBytes(), "the write got its own copy of the page");
+        assertEquals(1, disk.copyOnWrites());
         assertArrayEquals(filled(512, 0x11), held.toByteArray(), "the reader keeps the data as of its read");
         assertArrayEquals(filled(512, 0x22), readBytes(0, 1));
         held.release();
         assertEquals(PAGE, disk.allocatedBytes(), "the old copy is freed with its last reader");
         write(0, filled(512, 0x33));
         assertEquals(PAGE, disk.allocatedBytes(), "without readers the page is written in place");
+        assertEquals(1, disk.copyOnWrites(), "no copy without readers");
         assertArrayEquals(filled(512, 0x33), readBytes(0, 1));
     }
 
@@ -311,5 +313,100 @@ class RamDiskTest {
             held.release();
             fresh.release();
         }
+    }
+
+    @Test
+    void heldReadsStayWholeWhileWritersRaceThem() throws Exception {
+        open("size", "4M");
+        int blocks = 4;
+        long lba = PAGE / 512 - 2; // two blocks in each of two pages
+        int versions = 300;
+        write(lba, versionOf(lba, blocks, 0));
+        java.util.concurrent.atomic.AtomicBoolean done = new java.util.concurrent.atomic.AtomicBoolean();
+        java.util.List<Throwable> errors = java.util.Collections.synchronizedList(new java.util.ArrayList<>());
+        Thread writer = new Thread(() -> {
+            try {
+                for (int v = 1; v <= versions; v++) {
+                    write(lba, versionOf(lba, blocks, v));
+                }
+            } catch (Throwable e) {
+                errors.add(e);
+            } finally {
+                done.set(true);
+            }
+        }, "ramdisk-writer");
+        java.util.List<Thread> readers = new java.util.ArrayList<>();
+        for (int r = 0; r < 2; r++) {
+            Thread reader = new Thread(() -> {
+                try {
+                    while (!done.get()) {
+                        DataBuffer held = read(lba, blocks);
+                        try {
+                            byte[] first = held.toByteArray();
+                            Thread.yield(); // let the writer run while we hold the pages
+                            byte[] again = held.toByteArray();
+                            if (!Arrays.equals(first, again)) {
+                                throw new AssertionError("a held read changed under its holder");
+                            }
+                            for (int b = 0; b < blocks; b++) {
+                                int v = first[b * 512] & 0xff;
+                                byte[] block = Arrays.copyOfRange(first, b * 512, (b + 1) * 512);
+                                if (!Arrays.equals(block, versionOf(lba + b, 1, v))) {
+                                    throw new AssertionError("block " + (lba + b) + " is torn");
+                                }
+                            }
+                        } finally {
+                            held.release();
+                        }
+                    }
+                } catch (Throwable e) {
+                    errors.add(e);
+                }
+            }, "ramdisk-reader-" + r);
+            readers.add(reader);
+        }
+        readers.forEach(Thread::start);
+        writer.start();
+        writer.join(60_000);
+        for (Thread t : readers) {
+            t.join(60_000);
+        }
+        if (!errors.isEmpty()) {
+            AssertionError e = new AssertionError(errors.size() + " thread(s) failed");
+            errors.forEach(e::addSuppressed);
+            throw e;
+        }
+        assertArrayEquals(versionOf(lba, blocks, versions), readBytes(lba, blocks));
+        assertEquals(2L * PAGE, disk.allocatedBytes(), "every copy-on-write frame was freed by its readers");
+    }
+
+    /** Block contents that name their version in byte 0 and differ per block and version. */
+    private static byte[] versionOf(long lba, int blocks, int version) {
+        byte[] out = new byte[blocks * 512];
+        for (int b = 0; b < blocks; b++) {
+            out[b * 512] = (byte) version;
+            for (int i = 1; i < 512; i++) {
+                out[b * 512 + i] = (byte) (version * 31 + (lba + b) * 7 + i);
+            }
+        }
+        return out;
+    }
+
+    @Test
+    void aFileRegionSourceIsStagedBeforeThePagesAreTouched() throws Exception {
+        open("size", "4M");
+        java.nio.file.Path f = java.nio.file.Files.createTempFile("lunar-ramdisk", ".bin");
+        try (java.nio.channels.FileChannel ch = java.nio.channels.FileChannel.open(f,
+                java.nio.file.StandardOpenOption.READ, java.nio.file.StandardOpenOption.WRITE)) {
+            ch.write(ByteBuffer.wrap(filled(1024, 0x3c)), 0);
+            DataBuffer region = DataBuffers.file(ch, 0, 1024, null);
+            IoProbe<Void> w = new IoProbe<>("write from a file region");
+            disk.write(20, region, false, w);
+            w.awaitSuccess();
+            region.release();
+        } finally {
+            java.nio.file.Files.deleteIfExists(f);
+        }
+        assertArrayEquals(filled(1024, 0x3c), readBytes(20, 2));
     }
 }
