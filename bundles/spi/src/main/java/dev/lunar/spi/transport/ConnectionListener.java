@@ -18,4 +18,13 @@ public interface ConnectionListener {
      * on the I/O thread; no PDU follows it. Not called for a connection that was detached.
      */
     void closed(Connection connection, Throwable cause);
+
+    /**
+     * The transport's send queue crossed its high (false) or low (true) water mark. A listener
+     * that produces data (Data-In, R2T) should pause while the connection is not writable, so a
+     * slow initiator never makes the target buffer without bound. Called on the I/O thread; must
+     * not block. The default ignores it.
+     */
+    default void writabilityChanged(Connection connection, boolean writable) {
+    }
 }

@@ -2,14 +2,14 @@ package dev.lunar.spi.transport;
 
 import java.nio.ByteBuffer;
 import java.util.Optional;
-import org.osgi.annotation.versioning.ProviderType;
+import org.osgi.annotation.versioning.ConsumerType;
 
 /**
  * A live connection between owners (DESIGN.md §3.5): the OS-level endpoint, the bytes read from
  * it that no PDU has consumed yet, and its framing settings. Expressed in JDK types only so that
  * any transport of the same {@link #wire()} can adopt it.
  */
-@ProviderType
+@ConsumerType
 public interface DetachedConnection {
 
     /** The wire this connection speaks, e.g. {@code "tcp"}; only a transport of the same wire adopts it. */

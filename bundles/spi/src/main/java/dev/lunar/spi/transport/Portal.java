@@ -1,10 +1,10 @@
 package dev.lunar.spi.transport;
 
 import java.net.InetSocketAddress;
-import org.osgi.annotation.versioning.ProviderType;
+import org.osgi.annotation.versioning.ConsumerType;
 
-/** A listening endpoint opened by {@link Transport#listen}. */
-@ProviderType
+/** A listening endpoint opened by {@link Transport#listen}; implemented by transports. */
+@ConsumerType
 public interface Portal extends AutoCloseable {
 
     /** The bound address (with the real port when 0 was asked for). */
