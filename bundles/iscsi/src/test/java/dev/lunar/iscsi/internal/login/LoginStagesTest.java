@@ -558,6 +558,12 @@ class LoginStagesTest {
                         random.nextInt(4), random.nextInt(4), ISID, 0, 1, 1, 1, 0, text(pairs));
                 LoginStep step = fuzzed.handle(request);
                 assertNotNull(step.response());
+                try {
+                    // every answer is well-formed text with each key at most once
+                    dev.lunar.pdu.text.TextCodec.decode(step.response().text(), 1 << 20, 1 << 10);
+                } catch (dev.lunar.pdu.text.TextFormatException e) {
+                    throw new AssertionError("malformed response text: " + e.getMessage(), e);
+                }
                 assertEquals(step.outcome() == LoginStep.Outcome.FULL_FEATURE, step.parameters() != null);
                 if (step.outcome() != LoginStep.Outcome.CONTINUE) {
                     break;
