@@ -278,6 +278,9 @@ public final class Command {
      */
     public void receiveParameterList(int length, Consumer<byte[]> then) {
         transferLength(length);
+        if (!dataOutCovers(length)) {
+            return;
+        }
         if (length == 0) {
             then.accept(new byte[0]);
             return;
@@ -291,6 +294,20 @@ public final class Command {
             }
             then.accept(bytes);
         });
+    }
+
+    /**
+     * Whether the initiator will send the {@code bytes} of Data-Out the CDB asks for. If it
+     * announced less (an overflow), nothing is written and the command ends with INVALID FIELD IN
+     * COMMAND INFORMATION UNIT, one of the two outcomes FCP-4 §9.4.2 allows and the one that
+     * never leaves half a block written; the port reports the overflow residual.
+     */
+    public boolean dataOutCovers(long bytes) {
+        if (task.expectedDataOutLength() < bytes) {
+            fail(SenseCodes.INVALID_FIELD_IN_COMMAND_IU);
+            return false;
+        }
+        return true;
     }
 
     // ---------------------------------------------------------------- backend I/O
@@ -373,6 +390,9 @@ public final class Command {
     public void writeFromDataOut(long lba, long blocks, boolean fua) {
         Geometry g = geometry();
         transferLength(blocks * g.blockSize());
+        if (!dataOutCovers(blocks * g.blockSize())) {
+            return;
+        }
         if (blocks == 0) {
             good();
             return;

@@ -114,7 +114,6 @@ public final class TaskManagement {
         }
         abortAll(all, () -> {
             for (LogicalUnit lu : lus) {
-                lu.setStopped(false);
                 for (LogicalUnitListener l : table.listeners()) {
                     l.reset(lu);
                 }

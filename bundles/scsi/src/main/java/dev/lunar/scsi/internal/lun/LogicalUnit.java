@@ -42,8 +42,6 @@ public final class LogicalUnit {
     private volatile Geometry geometry;
     private volatile State state = State.WAITING;
     private volatile String detail = "waiting for a backend";
-    /** START STOP UNIT with START=0 stopped the unit (SBC-3 §5.25). */
-    private volatile boolean stopped;
 
     /**
      * @param queueDepth tasks the LU accepts before TASK SET FULL
@@ -157,22 +155,11 @@ public final class LogicalUnit {
         }
     }
 
-    public void setStopped(boolean stopped) {
-        this.stopped = stopped;
-    }
-
-    public boolean stopped() {
-        return stopped;
-    }
-
     /** Why a medium access command cannot run now, or null when it can (SBC-3 §4.17). */
     public Sense notReadySense() {
         if (device == null) {
             return state == State.FAILED ? SenseCodes.NOT_READY_MANUAL_INTERVENTION
                     : SenseCodes.NOT_READY_BECOMING_READY;
-        }
-        if (stopped) {
-            return SenseCodes.NOT_READY_INIT_REQUIRED;
         }
         return null;
     }

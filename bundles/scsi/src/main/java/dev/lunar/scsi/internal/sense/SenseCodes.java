@@ -61,6 +61,11 @@ public final class SenseCodes {
     public static final Sense INVALID_FIELD_IN_PARAMETER_LIST = Sense.INVALID_FIELD_IN_PARAMETER_LIST;
     /** 1A/00 PARAMETER LIST LENGTH ERROR. */
     public static final Sense PARAMETER_LIST_LENGTH_ERROR = Sense.PARAMETER_LIST_LENGTH_ERROR;
+    /**
+     * 0E/03 INVALID FIELD IN COMMAND INFORMATION UNIT: the initiator's expected Data-Out length is
+     * shorter than the CDB asks for (FCP-4 §9.4.2 b, which libiscsi checks for iSCSI too).
+     */
+    public static final Sense INVALID_FIELD_IN_COMMAND_IU = Sense.of(Sense.ILLEGAL_REQUEST, 0x0e, 0x03);
     /** 53/02 MEDIUM REMOVAL PREVENTED. */
     public static final Sense MEDIUM_REMOVAL_PREVENTED = Sense.of(Sense.ILLEGAL_REQUEST, 0x53, 0x02);
     /** 44/00 INTERNAL TARGET FAILURE. */

@@ -173,6 +173,17 @@ class ReadWriteCommandsTest {
     }
 
     @Test
+    void writeWithShortExpectedDataOutWritesNothing() {
+        TestPort w = new TestPort(0, ScsiHarness.cdb(0x2a, 0, 0, 0, 0, 0, 0, 0, 2, 0), 500,
+                dev.lunar.spi.scsi.TaskAttribute.SIMPLE, 0, new byte[512]);
+        h.nexus.execute(w);
+        w.assertCheckCondition(0x5, 0x0e, 0x03);
+        assertEquals(1024, w.transferLengthSet(), "the port reports the overflow from this");
+        assertEquals(0, h.device.writes);
+        assertEquals(0, w.dataOutRequests());
+    }
+
+    @Test
     void dataIsNotMixedBetweenPieces() {
         byte[] a = new byte[512 * 20];
         Arrays.fill(a, (byte) 0x5a);
