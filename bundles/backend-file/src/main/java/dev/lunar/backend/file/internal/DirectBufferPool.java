@@ -8,14 +8,16 @@ import java.util.concurrent.atomic.AtomicIntegerArray;
  * Direct buffers for reads that copy (no zero-copy file region) and for O_DIRECT bounce buffers,
  * in power-of-two size classes from 4 KiB to the device's largest transfer, every one aligned to
  * 4 KiB (what O_DIRECT needs on the filesystems and devices we meet). A released buffer goes back
- * to its class unless the class already keeps {@link #KEEP_PER_CLASS}, so the steady state
- * allocates nothing and the pool never holds more than a bounded amount of memory.
+ * to its class unless the class already keeps its share (32 buffers, or 4 MiB for the large
+ * classes), so the steady state allocates nothing and the pool holds at most about 28 MiB. One
+ * pool serves every LUN of the backend. Thread safe; never blocks.
  */
 final class DirectBufferPool {
 
     static final int ALIGNMENT = 4096;
     private static final int MIN_SHIFT = 12;
-    private static final int KEEP_PER_CLASS = 32;
+    private static final int KEEP_COUNT = 32;
+    private static final int KEEP_BYTES = 4 << 20;
 
     private final ConcurrentLinkedQueue<ByteBuffer>[] classes;
     private final AtomicIntegerArray kept;
@@ -61,7 +63,8 @@ final class DirectBufferPool {
             return;
         }
         int cls = shiftFor(capacity) - MIN_SHIFT;
-        if (kept.incrementAndGet(cls) <= KEEP_PER_CLASS) {
+        int keep = Math.max(1, Math.min(KEEP_COUNT, KEEP_BYTES / capacity));
+        if (kept.incrementAndGet(cls) <= keep) {
             classes[cls].offer(b);
         } else {
             kept.decrementAndGet(cls);

@@ -67,6 +67,7 @@ public final class FileBackend implements Backend {
 
     private final ChannelOpener opener;
     private final Set<FileDevice> open = ConcurrentHashMap.newKeySet();
+    private final DirectBufferPool buffers = new DirectBufferPool(FileDevice.MAX_TRANSFER_BYTES);
     /** Real paths opened for writing, to refuse a second LUN writing the same storage. */
     private final Map<Path, String> writers = new ConcurrentHashMap<>();
 
@@ -247,7 +248,7 @@ public final class FileBackend implements Backend {
                     0, 0, 0, 0, false, readOnly, writeCache, blockDevice && nonRotational(path) ? 1 : 0);
             FileDevice[] self = new FileDevice[1];
             FileDevice device = new FileDevice(o.lun(), path, io, blockDevice, geometry, zeroCopyRead, direct,
-                    Math.max(alignment, 1), ioThreads, queueDepth, () -> {
+                    Math.max(alignment, 1), ioThreads, queueDepth, buffers, () -> {
                         open.remove(self[0]);
                         if (!readOnly) {
                             writers.remove(key, o.lun());

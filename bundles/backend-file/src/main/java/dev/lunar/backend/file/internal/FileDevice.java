@@ -86,7 +86,7 @@ final class FileDevice implements BlockDevice {
     private final ChannelLease lease;
     private final FileChannel channel;
     private final ThreadPoolExecutor pool;
-    private final DirectBufferPool buffers = new DirectBufferPool(MAX_TRANSFER_BYTES);
+    private final DirectBufferPool buffers;
     private final IoGate gate = new IoGate();
     private final Runnable onClose;
     private final Object geometryLock = new Object();
@@ -97,8 +97,9 @@ final class FileDevice implements BlockDevice {
 
     FileDevice(String name, Path path, FileChannel channel, boolean blockDevice, Geometry geometry,
             boolean zeroCopyRead, boolean direct, int directAlignment, int ioThreads, int queueDepth,
-            Runnable onClose) {
+            DirectBufferPool buffers, Runnable onClose) {
         this.name = name;
+        this.buffers = buffers;
         this.path = path;
         this.channel = channel;
         this.lease = new ChannelLease(channel, path.toString());
