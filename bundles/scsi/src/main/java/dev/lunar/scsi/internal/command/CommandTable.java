@@ -20,6 +20,7 @@ public final class CommandTable {
     private final CommandDescriptor[][] byServiceAction = new CommandDescriptor[256][];
     private final List<CommandGate> gates = new ArrayList<>();
     private final List<LogicalUnitListener> listeners = new ArrayList<>();
+    private final java.util.NavigableMap<Integer, VpdPage> vpdPages = new java.util.TreeMap<>();
 
     /** Every command Lunar implements. Adding a command family means adding one line here. */
     public static CommandTable standard() {
@@ -33,6 +34,7 @@ public final class CommandTable {
         PortGroupCommands.register(t);
         // Advanced families (scsi-advanced) register here, one line each, e.g.
         // ReservationCommands.register(t);
+        CompareAndWriteCommands.register(t);
         return t;
     }
 
@@ -82,6 +84,18 @@ public final class CommandTable {
     /** Adds a listener for nexus loss, resets and LU removal. */
     public synchronized void addListener(LogicalUnitListener l) {
         listeners.add(l);
+    }
+
+    /** Adds a VPD page that INQUIRY serves and lists (e.g. 8Fh Third-party Copy). */
+    public synchronized void addVpdPage(int pageCode, VpdPage page) {
+        if (vpdPages.putIfAbsent(pageCode & 0xff, page) != null) {
+            throw new IllegalStateException(String.format("VPD page %02xh registered twice", pageCode));
+        }
+    }
+
+    /** VPD pages registered by command families, by page code. */
+    public java.util.NavigableMap<Integer, VpdPage> vpdPages() {
+        return vpdPages;
     }
 
     /** The handler for {@code opcode}, or for its service action; null when unsupported. */

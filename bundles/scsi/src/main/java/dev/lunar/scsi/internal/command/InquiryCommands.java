@@ -74,6 +74,10 @@ final class InquiryCommands {
             return;
         }
         BiFunction<Command, LogicalUnit, byte[]> builder = vpd.get(page);
+        VpdPage extra = table.vpdPages().get(page);
+        if (builder == null && extra != null) {
+            builder = (cmd, unit) -> page(page, extra.body(cmd, unit));
+        }
         LogicalUnit lu = c.lu();
         if (builder == null || lu == null) {
             c.invalidField(2, -1);
@@ -116,10 +120,13 @@ final class InquiryCommands {
         return b;
     }
 
+    /** Supported VPD Pages (SPC-4 §7.8.13), in ascending order, with the families' pages. */
     private byte[] supportedPages(Command c, LogicalUnit lu) {
-        byte[] body = new byte[vpd.size()];
+        java.util.TreeSet<Integer> codes = new java.util.TreeSet<>(vpd.keySet());
+        codes.addAll(table.vpdPages().keySet());
+        byte[] body = new byte[codes.size()];
         int i = 0;
-        for (int code : vpd.keySet()) {
+        for (int code : codes) {
             body[i++] = (byte) code;
         }
         return page(0x00, body);

@@ -73,7 +73,7 @@ final class ReadWriteCommands {
             return;
         }
         if (write) {
-            c.writeFromDataOut(lba, blocks, fua);
+            LbaRangeLocks.lockThen(c, lba, blocks, () -> c.writeFromDataOut(lba, blocks, fua));
         } else {
             c.readToDataIn(lba, blocks);
         }

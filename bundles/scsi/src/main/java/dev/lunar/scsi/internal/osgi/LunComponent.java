@@ -29,7 +29,7 @@ public final class LunComponent {
     private final LunBinding binding;
 
     @Activate
-    public LunComponent(@Reference LunRegistry registry, Map<String, Object> properties) {
+    public LunComponent(@Reference(name = "registry") LunRegistry registry, Map<String, Object> properties) {
         this.registry = registry;
         this.binding = registry.create(LunConfig.from(properties));
     }

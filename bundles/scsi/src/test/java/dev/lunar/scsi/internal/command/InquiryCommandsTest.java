@@ -83,6 +83,18 @@ class InquiryCommandsTest {
     }
 
     @Test
+    void familiesCanAddVpdPages() {
+        CommandTable t = CommandTable.standard();
+        t.addVpdPage(0x8f, (c, lu) -> new byte[] {1, 2, 3});
+        ScsiHarness x = new ScsiHarness(t, dev.lunar.scsi.internal.MemoryBlockDevice.geometry(64, 8));
+        byte[] list = x.run(0x12, 1, 0, 0, 255, 0).dataIn();
+        assertEquals(0x8f, list[4 + 6] & 0xff, "listed in ascending order");
+        TestPort p = x.run(0x12, 1, 0x8f, 0, 255, 0);
+        p.assertGood();
+        assertArrayEquals(new byte[] {0, (byte) 0x8f, 0, 3, 1, 2, 3}, p.dataIn());
+    }
+
+    @Test
     void serialNumberIsStablePerLunName() {
         byte[] d = vpd(0x80);
         String serial = new String(d, 4, d.length - 4, StandardCharsets.US_ASCII);
