@@ -104,7 +104,20 @@ final class CommandWindow {
 
     /** The command numbered ExpCmdSN was taken: advance, then run what became due. */
     void advance() {
+        take();
+        drain();
+    }
+
+    /**
+     * Counts the command numbered ExpCmdSN as received, before running it, so that a response
+     * it produces at once already acknowledges it in ExpCmdSN.
+     */
+    void take() {
         expCmdSn++;
+    }
+
+    /** Runs held commands that became due. */
+    void drain() {
         Pending next;
         while ((next = held.remove(expCmdSn)) != null) {
             expCmdSn++;

@@ -340,8 +340,9 @@ final class IscsiConnection implements ConnectionListener, LoginContext {
         CommandWindow w = session.window;
         switch (w.classify(cmdSn)) {
             case DELIVER -> {
+                w.take();
                 action.run();
-                w.advance();
+                w.drain();
             }
             case HELD -> w.hold(cmdSn, new CommandWindow.Pending() {
                 @Override
@@ -355,8 +356,8 @@ final class IscsiConnection implements ConnectionListener, LoginContext {
                 }
             });
             default -> {
-                LOG.debug("Connection {}: dropping {} with CmdSN {} outside [{}, {}]", conn.id(),
-                        Bhs.describe(h), cmdSn, w.expCmdSn(), w.maxCmdSn());
+                LOG.debug("Connection {}: dropping {} with CmdSN {} outside the window from ExpCmdSN {}", conn.id(),
+                        Bhs.describe(h), cmdSn, w.expCmdSn());
                 pdu.release();
             }
         }
@@ -380,8 +381,8 @@ final class IscsiConnection implements ConnectionListener, LoginContext {
         if (!immediate) {
             verdict = w.classify(cmdSn);
             if (verdict == CommandWindow.Verdict.DROP) {
-                LOG.debug("Connection {}: dropping SCSI Command CmdSN {} outside [{}, {}]", conn.id(), cmdSn,
-                        w.expCmdSn(), w.maxCmdSn());
+                LOG.debug("Connection {}: dropping SCSI Command CmdSN {} outside the window from ExpCmdSN {}",
+                        conn.id(), cmdSn, w.expCmdSn());
                 pdu.release();
                 return;
             }
@@ -408,11 +409,12 @@ final class IscsiConnection implements ConnectionListener, LoginContext {
         session.tasks.put(itt, task);
         if (verdict == CommandWindow.Verdict.HELD) {
             w.hold(cmdSn, task);
-        } else {
+        } else if (immediate) {
             task.deliver();
-            if (!immediate) {
-                w.advance();
-            }
+        } else {
+            w.take();
+            task.deliver();
+            w.drain();
         }
     }
 
@@ -727,9 +729,14 @@ final class IscsiConnection implements ConnectionListener, LoginContext {
     private void rejectCommand(Pdu pdu, int reason, String why) {
         ByteBuffer h = pdu.header();
         pdu.release();
+        boolean consume = session != null && !Bhs.immediate(h) && carriesCmdSn(Bhs.opcode(h))
+                && Bhs.sn(h) == session.window.expCmdSn();
+        if (consume) {
+            session.window.take();
+        }
         rejectHeader(h, reason, why);
-        if (session != null && !Bhs.immediate(h) && carriesCmdSn(Bhs.opcode(h)) && Bhs.sn(h) == session.window.expCmdSn()) {
-            session.window.advance();
+        if (consume) {
+            session.window.drain();
         }
     }
 

@@ -280,10 +280,11 @@ final class IscsiTask implements ScsiTask, CommandWindow.Pending {
 
     /**
      * A Data-Out PDU for this task (RFC 7143 §11.7). Takes ownership of {@code pdu}. DataSN and
-     * offsets are checked against the sequence they belong to; a violation is a protocol error
-     * the connection answers by closing (ERL 0 has no recovery; §7.12 lets the target drop the
-     * connection, and the command then never completes with GOOD, which is what initiators and
-     * libiscsi's DataSN tests expect).
+     * offsets are checked against the sequence they belong to. A violation cannot be recovered at
+     * ERL 0 (no SNACK, no recovery R2T, §7.1.4.1); rather than dropping the connection (which
+     * §7.12 would allow, but which costs every other task of the session) the task alone ends with
+     * CHECK CONDITION, ABORTED COMMAND / DATA PHASE ERROR. It never completes with GOOD, which is
+     * what libiscsi's DataSN tests check; Data-Out still in flight for it is then discarded.
      */
     void dataOut(int ttt, int dataSnIn, int offset, boolean fin, dev.lunar.spi.transport.Pdu pdu) {
         if (state == State.DONE) {
@@ -295,7 +296,7 @@ final class IscsiTask implements ScsiTask, CommandWindow.Pending {
         if (ttt == dev.lunar.pdu.Bhs.RESERVED_TAG) {
             if (offset != unsolicitedNext || dataSnIn != unsolicitedDataSn || (long) offset + len > unsolicitedEnd) {
                 pdu.release();
-                conn.protocolError("unsolicited Data-Out for task 0x" + Integer.toHexString(itt) + " at offset " + offset
+                sequenceError("unsolicited Data-Out for task 0x" + Integer.toHexString(itt) + " at offset " + offset
                         + " DataSN " + dataSnIn + " (expected offset " + unsolicitedNext + " DataSN " + unsolicitedDataSn
                         + ", FirstBurst end " + unsolicitedEnd + ")");
                 return;
@@ -312,14 +313,14 @@ final class IscsiTask implements ScsiTask, CommandWindow.Pending {
             }
             if (r == null) {
                 pdu.release();
-                conn.protocolError("Data-Out with unknown TTT 0x" + Integer.toHexString(ttt) + " for task 0x"
+                sequenceError("Data-Out with unknown TTT 0x" + Integer.toHexString(ttt) + " for task 0x"
                         + Integer.toHexString(itt));
                 return;
             }
             if (dataSnIn != r.nextDataSn || offset != r.offset + r.received || r.received + len > r.length
                     || (fin && r.received + len != r.length)) {
                 pdu.release();
-                conn.protocolError("Data-Out out of sequence for task 0x" + Integer.toHexString(itt) + ": DataSN "
+                sequenceError("Data-Out out of sequence for task 0x" + Integer.toHexString(itt) + ": DataSN "
                         + dataSnIn + " offset " + offset + " length " + len + ", expected DataSN " + r.nextDataSn
                         + " offset " + (r.offset + r.received) + " within " + r.length);
                 return;
@@ -339,6 +340,11 @@ final class IscsiTask implements ScsiTask, CommandWindow.Pending {
         pdu.release();
         solicit();
         satisfy();
+    }
+
+    private void sequenceError(String why) {
+        conn.log().warn("Connection {}: {}; ending the task with CHECK CONDITION", conn.id(), why);
+        finish(ScsiStatus.CHECK_CONDITION, SenseData.fixed(SenseData.DATA_PHASE_ERROR));
     }
 
     /** Hands the device server every requested range that has fully arrived. */

@@ -13,6 +13,9 @@ final class SenseData {
     /** ILLEGAL REQUEST / INVALID FIELD IN INFORMATION UNIT (SPC-4 table 28: 0Eh/03h). */
     static final Sense INVALID_FIELD_IN_INFORMATION_UNIT = Sense.of(Sense.ILLEGAL_REQUEST, 0x0e, 0x03);
 
+    /** ABORTED COMMAND / DATA PHASE ERROR (SPC-4 table 28: 4Bh/00h): a Data-Out sequence went wrong. */
+    static final Sense DATA_PHASE_ERROR = Sense.of(Sense.ABORTED_COMMAND, 0x4b, 0x00);
+
     private SenseData() {
     }
 

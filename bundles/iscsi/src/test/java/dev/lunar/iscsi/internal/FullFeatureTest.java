@@ -226,7 +226,7 @@ class FullFeatureTest {
     }
 
     @Test
-    void wrongDataSnDropsTheConnection() {
+    void wrongDataSnEndsTheTaskButNotTheSession() {
         int itt = ini.command(TestInitiator.write10(0, 4), false, true, 2048, null, true, false);
         List<Pdu> r2t = ini.drain();
         int ttt = Bhs.ttt(r2t.get(0).header());
@@ -234,11 +234,22 @@ class FullFeatureTest {
         ini.dataOut(itt, ttt, 0, 0, new byte[1024], false);
         ini.dataOut(itt, ttt, 27, 1024, new byte[1024], true);
         List<Pdu> out = ini.drain();
-        assertTrue(out.stream().noneMatch(p -> p.opcode() == Opcode.SCSI_RESPONSE && ScsiResponsePdu.status(p.header()) == 0));
+        assertEquals(1, out.size());
+        ByteBuffer h = out.get(0).header();
+        assertEquals(Opcode.SCSI_RESPONSE, out.get(0).opcode());
+        assertEquals(2, ScsiResponsePdu.status(h));
+        byte[] sense = out.get(0).data().toByteArray();
+        assertEquals(0x0b, sense[4]);
+        assertEquals(0x4b, sense[14]);
         TestInitiator.release(out);
-        assertTrue(ini.conn.closed);
-        assertTrue(rig.engine.sessionInfos().isEmpty());
-        assertEquals(1, rig.device.nexusesClosed);
+        // Late Data-Out for the ended task is discarded; the session goes on.
+        ini.dataOut(itt, ttt, 1, 1024, new byte[1024], true);
+        assertTrue(ini.drain().isEmpty());
+        assertFalse(ini.conn.closed);
+        ini.read(0, 1, 512);
+        out = ini.drain();
+        assertTrue(DataInPdu.hasStatus(out.get(0).header()));
+        TestInitiator.release(out);
     }
 
     @Test
