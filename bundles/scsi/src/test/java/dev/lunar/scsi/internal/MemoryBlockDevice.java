@@ -77,7 +77,23 @@ public final class MemoryBlockDevice implements BlockDevice {
         System.arraycopy(bytes, 0, data, (int) (lba * geometry.blockSize()), bytes.length);
     }
 
+    private java.util.concurrent.Executor executor;
+
+    /** Completes I/O on {@code e}'s threads instead of the caller's (null: on the caller). */
+    public synchronized MemoryBlockDevice completeOn(java.util.concurrent.Executor e) {
+        executor = e;
+        return this;
+    }
+
     private void submit(Runnable r) {
+        java.util.concurrent.Executor e;
+        synchronized (this) {
+            e = executor;
+        }
+        if (e != null) {
+            e.execute(r);
+            return;
+        }
         boolean now;
         synchronized (this) {
             now = !hold;

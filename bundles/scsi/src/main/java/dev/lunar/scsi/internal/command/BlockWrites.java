@@ -40,17 +40,23 @@ final class BlockWrites {
 
     private static void writeFrom(Command c, long lba, DataBuffer data, int offset, int piece, boolean fua,
             Runnable then) {
-        if (offset >= data.length()) {
-            then.run();
-            return;
-        }
-        if (!c.live()) {
-            return;
-        }
-        int n = Math.min(piece, data.length() - offset);
         int bs = c.geometry().blockSize();
-        c.write(lba + offset / bs, data.retainedSlice(offset, n), fua,
-                v -> writeFrom(c, lba, data, offset + n, piece, fua, then));
+        int[] at = {offset};
+        StepLoop[] loop = new StepLoop[1];
+        loop[0] = new StepLoop(() -> {
+            if (at[0] >= data.length()) {
+                then.run();
+                return;
+            }
+            if (!c.live()) {
+                return;
+            }
+            int off = at[0];
+            int n = Math.min(piece, data.length() - off);
+            at[0] += n;
+            c.write(lba + off / bs, data.retainedSlice(off, n), fua, v -> loop[0].next());
+        });
+        loop[0].next();
     }
 
     /** A buffer over {@code bytes[offset, offset + length)} without copying. */

@@ -43,7 +43,8 @@ public final class LunBinding {
     private volatile LunConfig config;
     private volatile LogicalUnit lu;
     private volatile String mapError;
-    private final List<Backend> candidates = new ArrayList<>();
+    /** Registered backends with their {@code lunar.backend.kind}, in arrival order. */
+    private final java.util.Map<Backend, String> candidates = new java.util.LinkedHashMap<>();
     private Backend bound;
     private boolean stopped;
 
@@ -68,8 +69,18 @@ public final class LunBinding {
     }
 
     public void backendAdded(Backend b) {
+        backendAdded(b, b.kind());
+    }
+
+    /**
+     * A backend service appeared.
+     *
+     * @param kind its {@code lunar.backend.kind} service property (the backend's own
+     *     {@code kind()} when the property is missing)
+     */
+    public void backendAdded(Backend b, String kind) {
         management.execute(() -> {
-            candidates.add(b);
+            candidates.put(b, kind);
             bindIfNeeded();
         });
     }
@@ -78,7 +89,7 @@ public final class LunBinding {
         management.execute(() -> {
             candidates.remove(b);
             if (bound == b) {
-                unbind("backend '" + b.kind() + "' went away; waiting for a replacement",
+                unbind("backend '" + config.backend() + "' went away; waiting for a replacement",
                         LogicalUnit.State.WAITING);
                 bindIfNeeded();
             }
@@ -162,9 +173,9 @@ public final class LunBinding {
         if (unit == null || bound != null || stopped) {
             return;
         }
-        for (Backend b : candidates) {
-            if (Objects.equals(b.kind(), config.backend())) {
-                open(unit, b);
+        for (java.util.Map.Entry<Backend, String> e : candidates.entrySet()) {
+            if (Objects.equals(e.getValue(), config.backend())) {
+                open(unit, e.getKey());
                 return;
             }
         }
@@ -176,10 +187,10 @@ public final class LunBinding {
             BlockDevice dev = b.open(c.name(), c.options());
             bound = b;
             unit.attach(dev);
-            LOG.info("{} is ready on backend '{}' ({} blocks of {} bytes)", unit, b.kind(),
+            LOG.info("{} is ready on backend '{}' ({} blocks of {} bytes)", unit, c.backend(),
                     dev.geometry().blockCount(), dev.geometry().blockSize());
         } catch (BackendException | RuntimeException e) {
-            LOG.error("{}: backend '{}' cannot open it: {}", unit, b.kind(), e.getMessage());
+            LOG.error("{}: backend '{}' cannot open it: {}", unit, c.backend(), e.getMessage());
             unit.detach(LogicalUnit.State.FAILED, e.getMessage());
         }
     }

@@ -37,8 +37,9 @@ public final class LunComponent {
     /** Called after the constructor (DS 1.4 §112.3.8), so {@code binding} is set. */
     @Reference(cardinality = ReferenceCardinality.MULTIPLE, policy = ReferencePolicy.DYNAMIC,
             policyOption = ReferencePolicyOption.GREEDY)
-    void bindBackend(Backend backend) {
-        binding.backendAdded(backend);
+    void bindBackend(Backend backend, Map<String, Object> properties) {
+        Object kind = properties.get(Backend.KIND);
+        binding.backendAdded(backend, kind == null ? backend.kind() : String.valueOf(kind));
     }
 
     void unbindBackend(Backend backend) {
