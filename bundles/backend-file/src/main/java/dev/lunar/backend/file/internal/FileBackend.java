@@ -44,7 +44,7 @@ import org.slf4j.LoggerFactory;
  *   <li>{@code zeroCopyRead}: reads are file regions sent with {@code sendfile} (default: true for
  *       regular files without {@code direct}).</li>
  *   <li>{@code ioThreads}: I/O threads of the LUN (default 4); {@code queueDepth}: I/Os queued
- *       for them (default 1024, above the core's task slots per LUN).</li>
+ *       for them (default 4096: above what the core's task slots of every session together put on one LUN).</li>
  * </ul>
  *
  * <p>Opening either returns a working device or throws a {@link BackendException} with a sentence
@@ -102,7 +102,7 @@ public final class FileBackend implements Backend {
         boolean writeCache = o.bool("writeCache", true);
         boolean direct = o.bool("direct", false);
         int ioThreads = o.integer("ioThreads", 4, 1, 64);
-        int queueDepth = o.integer("queueDepth", 1024, 16, 65536);
+        int queueDepth = o.integer("queueDepth", 4096, 16, 65536);
         boolean sizeGiven = o.has("size");
         long size = o.size("size", -1);
         boolean create = o.bool("create", sizeGiven);

@@ -406,4 +406,67 @@ class FileBackendTest {
         Arrays.fill(expected, 1024, 1536, (byte) 0x13);
         assertArrayEquals(expected, read(d, 0, 3));
     }
+
+    /** A write source whose bytes are not ready until {@code ready} opens: holds an I/O thread. */
+    private static final class GatedBuffer extends DataBuffer {
+        private final java.util.concurrent.CountDownLatch ready;
+        private final java.util.concurrent.CountDownLatch entered = new java.util.concurrent.CountDownLatch(1);
+        private final ByteBuffer bytes = ByteBuffer.allocateDirect(512);
+
+        GatedBuffer(java.util.concurrent.CountDownLatch ready) {
+            this.ready = ready;
+        }
+
+        @Override
+        public int length() {
+            return 512;
+        }
+
+        @Override
+        public void copyTo(int offset, ByteBuffer dst) {
+            dst.put(bytes.slice(offset, dst.remaining()));
+        }
+
+        @Override
+        public ByteBuffer[] nioBuffers(int offset, int length) {
+            entered.countDown();
+            try {
+                ready.await(IoProbe.WAIT_SECONDS, TimeUnit.SECONDS);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+            return new ByteBuffer[] {bytes.slice(offset, length)};
+        }
+
+        @Override
+        protected void deallocate() {
+        }
+    }
+
+    @Test
+    void aFullQueueFailsTheIoAtOnceInsteadOfBlockingTheCaller() throws Exception {
+        FileDevice d = open("path", dir.resolve("q.img").toString(), "size", "1M",
+                "ioThreads", "1", "queueDepth", "16");
+        java.util.concurrent.CountDownLatch ready = new java.util.concurrent.CountDownLatch(1);
+        GatedBuffer stuck = new GatedBuffer(ready);
+        List<IoProbe<Void>> queued = new ArrayList<>();
+        IoProbe<Void> first = new IoProbe<>("write holding the only I/O thread");
+        d.write(0, stuck, false, first);
+        assertTrue(stuck.entered.await(IoProbe.WAIT_SECONDS, TimeUnit.SECONDS), "the I/O thread never started");
+        DataBuffer src = DataBuffers.wrap(new byte[512]);
+        for (int i = 0; i < 16; i++) {
+            IoProbe<Void> p = new IoProbe<>("queued write " + i);
+            d.write(i + 1, src, false, p);
+            queued.add(p);
+        }
+        IoProbe<Void> overflow = new IoProbe<>("write beyond the queue");
+        d.write(100, src, false, overflow);
+        assertTrue(overflow.isDone(), "a full queue must fail the I/O on the caller's thread");
+        assertEquals(FileDevice.QUEUE_FULL, overflow.awaitFailure());
+        ready.countDown();
+        first.awaitSuccess();
+        queued.forEach(IoProbe::awaitSuccess);
+        src.release();
+        stuck.release();
+    }
 }

@@ -27,7 +27,9 @@ import org.slf4j.LoggerFactory;
  *   <li>{@code writeCache}: the WCE bit reported (default false); RAM behaves the same either
  *       way and flush is a no-op.</li>
  *   <li>{@code memoryLimit}: the most page memory this LUN may hold (same units as size; default:
- *       unlimited, i.e. up to the JVM's {@code -XX:MaxDirectMemorySize}).</li>
+ *       unlimited, i.e. up to the JVM's {@code -XX:MaxDirectMemorySize}). Copy-on-write pages (a
+ *       write to a page a read is still sending) count too, briefly; a LUN written full needs a
+ *       little headroom above its size for them.</li>
  * </ul>
  */
 @Component(service = Backend.class, property = Backend.KIND + "=" + RamDiskBackend.KIND_NAME)
