@@ -152,6 +152,16 @@ final class CommandWindow {
         return false;
     }
 
+    /** Stops holding a command without discarding it (its owner ends it); its CmdSN still counts. */
+    void forget(Pending pending) {
+        for (Map.Entry<Integer, Pending> e : held.entrySet()) {
+            if (e.getValue() == pending) {
+                e.setValue(NOTHING);
+                return;
+            }
+        }
+    }
+
     /** Drops everything held (session end). */
     void discardAll() {
         for (Pending p : held.values()) {

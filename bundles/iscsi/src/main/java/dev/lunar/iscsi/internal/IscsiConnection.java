@@ -100,6 +100,7 @@ final class IscsiConnection implements ConnectionListener, LoginContext {
     private Phase phase = Phase.LOGIN;
     private int statSn;
     private boolean dirty;
+    private boolean warned;
 
     // Login phase
     private LoginNegotiator negotiator;
@@ -156,6 +157,18 @@ final class IscsiConnection implements ConnectionListener, LoginContext {
         return conn.allocator();
     }
 
+    /**
+     * Whether initiator misbehaviour should be logged at WARN: the first time per connection
+     * (STYLE rule 10); later occurrences go to DEBUG so a broken initiator cannot flood the log.
+     */
+    boolean warnOnce() {
+        if (warned) {
+            return false;
+        }
+        warned = true;
+        return true;
+    }
+
     /** The initiator's MaxRecvDataSegmentLength: the largest data segment we may send. */
     int maxSendSegment() {
         return maxSend;
@@ -182,10 +195,7 @@ final class IscsiConnection implements ConnectionListener, LoginContext {
                 return;
             }
             if (pdu.dataDigestFailed()) {
-                // RFC 7143 §7.8 at ERL 0: discard the PDU and say why; the initiator cannot have
-                // the bytes resent (no SNACK/R2T recovery) and ends the task itself.
-                reject(pdu, RejectPdu.DATA_DIGEST_ERROR, "data digest error");
-                pdu.release();
+                dataDigestError(pdu);
                 return;
             }
             if (phase == Phase.LOGIN) {
@@ -219,6 +229,28 @@ final class IscsiConnection implements ConnectionListener, LoginContext {
                         conn.id(), cause == null ? "" : ": " + cause.getMessage());
             }
             session.close();
+        }
+    }
+
+    /**
+     * A PDU whose data digest failed (RFC 7143 §7.8): the header is intact, the data is not. It is
+     * rejected with reason 0x02. At ERL 0 nothing can be retransmitted (no SNACK, no recovery
+     * R2T), so a Data-Out's task ends with CHECK CONDITION; a command's CmdSN counts as received.
+     */
+    private void dataDigestError(Pdu pdu) {
+        ByteBuffer h = pdu.header();
+        if (phase == Phase.FULL_FEATURE && Bhs.opcode(h) == Opcode.DATA_OUT) {
+            pdu.release();
+            rejectHeader(h, RejectPdu.DATA_DIGEST_ERROR, "data digest error");
+            IscsiTask task = session.tasks.get(Bhs.itt(h));
+            if (task != null) {
+                task.dataDigestError();
+            }
+        } else if (phase == Phase.FULL_FEATURE) {
+            rejectCommand(pdu, RejectPdu.DATA_DIGEST_ERROR, "data digest error");
+        } else {
+            pdu.release();
+            failLogin(LoginResponse.INITIATOR_ERROR, "data digest error during login");
         }
     }
 
@@ -745,13 +777,14 @@ final class IscsiConnection implements ConnectionListener, LoginContext {
                 || opcode == Opcode.LOGOUT_REQUEST || opcode == Opcode.NOP_OUT;
     }
 
-    private void reject(Pdu pdu, int reason, String why) {
-        rejectHeader(pdu.header(), reason, why);
-    }
-
     private void rejectHeader(ByteBuffer header, int reason, String why) {
-        LOG.warn("Connection {}: rejecting {} (reason 0x{}): {}", conn.id(), Bhs.describe(header),
-                Integer.toHexString(reason), why);
+        if (warnOnce()) {
+            LOG.warn("Connection {}: rejecting {} (reason 0x{}): {} (further rejects at DEBUG)", conn.id(),
+                    Bhs.describe(header), Integer.toHexString(reason), why);
+        } else {
+            LOG.debug("Connection {}: rejecting {} (reason 0x{}): {}", conn.id(), Bhs.describe(header),
+                    Integer.toHexString(reason), why);
+        }
         RejectPdu r = new RejectPdu().reason(reason);
         fill(r.statSn(statSn++));
         send(r.toPdu(header));

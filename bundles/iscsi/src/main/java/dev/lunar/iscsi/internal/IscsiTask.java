@@ -343,8 +343,23 @@ final class IscsiTask implements ScsiTask, CommandWindow.Pending {
     }
 
     private void sequenceError(String why) {
-        conn.log().warn("Connection {}: {}; ending the task with CHECK CONDITION", conn.id(), why);
+        if (conn.warnOnce()) {
+            conn.log().warn("Connection {}: {}; ending the task with CHECK CONDITION", conn.id(), why);
+        } else {
+            conn.log().debug("Connection {}: {}; ending the task with CHECK CONDITION", conn.id(), why);
+        }
         finish(ScsiStatus.CHECK_CONDITION, SenseData.fixed(SenseData.DATA_PHASE_ERROR));
+    }
+
+    /** A Data-Out of this task failed its data digest; at ERL 0 the task cannot get those bytes. */
+    void dataDigestError() {
+        if (state == State.HELD) {
+            // Not started yet: it never will be; its CmdSN still counts when it comes up.
+            conn.session().window.forget(this);
+        }
+        if (state != State.DONE) {
+            finish(ScsiStatus.CHECK_CONDITION, SenseData.fixed(SenseData.CRC_ERROR));
+        }
     }
 
     /** Hands the device server every requested range that has fully arrived. */

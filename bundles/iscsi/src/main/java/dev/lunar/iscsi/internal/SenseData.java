@@ -16,6 +16,9 @@ final class SenseData {
     /** ABORTED COMMAND / DATA PHASE ERROR (SPC-4 table 28: 4Bh/00h): a Data-Out sequence went wrong. */
     static final Sense DATA_PHASE_ERROR = Sense.of(Sense.ABORTED_COMMAND, 0x4b, 0x00);
 
+    /** ABORTED COMMAND / PROTOCOL SERVICE CRC ERROR (SPC-4 table 28: 47h/05h): a data digest failed. */
+    static final Sense CRC_ERROR = Sense.of(Sense.ABORTED_COMMAND, 0x47, 0x05);
+
     private SenseData() {
     }
 

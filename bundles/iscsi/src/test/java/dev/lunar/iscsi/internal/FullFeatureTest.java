@@ -253,6 +253,31 @@ class FullFeatureTest {
     }
 
     @Test
+    void dataDigestErrorOnDataOutRejectsAndEndsTheTask() {
+        int itt = ini.command(TestInitiator.write10(0, 2), false, true, 1024, null, true, false);
+        List<Pdu> r2t = ini.drain();
+        int ttt = Bhs.ttt(r2t.get(0).header());
+        TestInitiator.release(r2t);
+        ByteBuffer h = Bhs.allocate(Opcode.DATA_OUT, false);
+        Bhs.putFlags(h, 0x80);
+        Bhs.putItt(h, itt);
+        Bhs.putTtt(h, ttt);
+        Bhs.putDataSegmentLength(h, 1024);
+        Pdu bad = new Pdu(h, dev.lunar.spi.buffer.DataBuffers.allocateHeap(1024));
+        bad.markDataDigestFailed();
+        ini.conn.receive(bad);
+        List<Pdu> out = ini.drain();
+        assertEquals(2, out.size());
+        assertEquals(Opcode.REJECT, out.get(0).opcode());
+        assertEquals(0x02, dev.lunar.pdu.RejectPdu.reason(out.get(0).header()));
+        assertEquals(Opcode.SCSI_RESPONSE, out.get(1).opcode());
+        assertEquals(2, ScsiResponsePdu.status(out.get(1).header()));
+        assertEquals(0x47, out.get(1).data().toByteArray()[14]);
+        TestInitiator.release(out);
+        assertFalse(ini.conn.closed);
+    }
+
+    @Test
     void completionsFromAnotherThreadHopToTheIoThread() {
         rig.device.hold = true;
         ini.read(0, 2, 1024);
