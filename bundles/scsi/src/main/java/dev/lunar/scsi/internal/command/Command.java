@@ -18,6 +18,8 @@ import dev.lunar.spi.scsi.TaskAttribute;
 import java.nio.ByteBuffer;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.Consumer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -36,9 +38,9 @@ import org.slf4j.LoggerFactory;
  * <p>Completion happens exactly once. After an abort or a completion, continuations are not run
  * and buffers that arrive are released, so a handler never checks for aborts itself.
  *
- * <p>Threading: the task's methods are called under this object's monitor, which gives the
- * "never two at once for the same task" guarantee {@link ScsiTask} asks for, even when several
- * backend completions race.
+ * <p>Threading: calls to the task are serialised through a small queue (see {@code calls}),
+ * which gives the "never two at once for the same task" guarantee {@link ScsiTask} asks for, even
+ * when several backend completions race, without holding a lock while the port runs.
  */
 public final class Command {
 
@@ -53,6 +55,15 @@ public final class Command {
     private final CommandDescriptor descriptor;
     private final ByteBuffer cdb;
     private final long sequence;
+
+    /**
+     * Calls to the task, queued in decision order under this object's monitor and made outside
+     * it, one at a time, by whichever thread gets to {@link #drainCalls} first. This keeps the
+     * port's "never two calls at once" rule without holding our lock while calling out (a port
+     * that holds its own lock while delivering Data-Out to us cannot deadlock against us).
+     */
+    private final ConcurrentLinkedQueue<Runnable> calls = new ConcurrentLinkedQueue<>();
+    private final AtomicBoolean draining = new AtomicBoolean();
 
     // Guarded by "this".
     private boolean started;
@@ -199,11 +210,13 @@ public final class Command {
 
     /** Tells the port how many bytes the CDB asks to move, for residuals (SAM-5 §5.3). */
     public void transferLength(long bytes) {
+        int n = (int) Math.min(bytes, Integer.MAX_VALUE);
         synchronized (this) {
             if (!finished) {
-                task.transferLength((int) Math.min(bytes, Integer.MAX_VALUE));
+                calls.add(() -> task.transferLength(n));
             }
         }
+        drainCalls();
     }
 
     /**
@@ -229,13 +242,17 @@ public final class Command {
      * go to the port as they are). Dropped and released when the command is already over.
      */
     public void sendData(int offset, DataBuffer data) {
+        boolean queued = false;
         synchronized (this) {
             if (!finished && !abortRequested) {
-                task.sendData(offset, data);
-                return;
+                calls.add(() -> task.sendData(offset, data));
+                queued = true;
             }
         }
-        data.release();
+        if (!queued) {
+            data.release();
+        }
+        drainCalls();
     }
 
     /**
@@ -250,7 +267,7 @@ public final class Command {
                 return;
             }
         }
-        task.receiveData(offset, length, new DataReceiver() {
+        DataReceiver receiver = new DataReceiver() {
             @Override
             public void received(DataBuffer data) {
                 if (!live()) {
@@ -269,7 +286,14 @@ public final class Command {
                 LOG.debug("Data-Out for {} failed: {}", Command.this, reason);
                 finishQuietly();
             }
-        });
+        };
+        synchronized (this) {
+            if (finished || abortRequested) {
+                return;
+            }
+            calls.add(() -> task.receiveData(offset, length, receiver));
+        }
+        drainCalls();
     }
 
     /**
@@ -445,6 +469,22 @@ public final class Command {
         });
     }
 
+    private void drainCalls() {
+        while (draining.compareAndSet(false, true)) {
+            try {
+                Runnable r;
+                while ((r = calls.poll()) != null) {
+                    r.run();
+                }
+            } finally {
+                draining.set(false);
+            }
+            if (calls.isEmpty()) {
+                return;
+            }
+        }
+    }
+
     private boolean beginIo() {
         synchronized (this) {
             if (finished || abortRequested) {
@@ -544,9 +584,10 @@ public final class Command {
             ByteBuffer encoded = sense == null ? null
                     : SenseEncoder.encode(sense, lu != null && lu.modePages().descriptorSense());
             LOG.debug("{} -> {} {}", this, status, sense == null ? "" : sense);
-            task.complete(status, encoded);
+            calls.add(() -> task.complete(status, encoded));
             after = takeOnFinish();
         }
+        drainCalls();
         runAll(after);
     }
 
@@ -614,9 +655,10 @@ public final class Command {
             }
             finished = true;
             LOG.debug("{} aborted", this);
-            task.aborted();
+            calls.add(task::aborted);
             after = takeOnFinish();
         }
+        drainCalls();
         runAll(after);
     }
 
