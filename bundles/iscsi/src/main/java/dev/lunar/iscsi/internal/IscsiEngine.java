@@ -99,7 +99,7 @@ public final class IscsiEngine {
         }
     }
 
-    /** Removes a target; its sessions are asked to log out and then closed. */
+    /** Removes a target; its sessions are closed (the initiator recovers by logging in again). */
     public void removeTarget(String name) {
         TargetConfig old = targets.remove(name);
         if (old != null && target(old.iqn()) == null) {

@@ -357,6 +357,27 @@ class SessionProtocolTest {
         assertTrue(rig.engine.sessionInfos().isEmpty());
     }
 
+    @Test
+    void connectionLossReleasesEverythingHeld() {
+        login();
+        rig.device.hold = true;
+        int sn = ini.cmdSn;
+        // A write waiting for its CmdSN with immediate data, a read parked in the SCSI core, and a
+        // write whose data is half in.
+        ini.commandWithSn(TestInitiator.write10(0, 2), false, true, 1024, new byte[512], false, false, sn + 2);
+        ini.commandWithSn(TestInitiator.read10(0, 4), true, false, 2048, null, true, false, sn);
+        rig.device.hold = false;
+        int w = ini.commandWithSn(TestInitiator.write10(8, 4), false, true, 2048, new byte[1024], false, false, sn + 1);
+        ini.dataOut(w, Bhs.RESERVED_TAG, 0, 1024, new byte[512], false);
+        ini.conn.releaseSent();
+        assertTrue(BufferLeakDetector.live() > liveBefore, "buffers are held before the loss");
+        ini.conn.close(false);
+        ini.conn.runTasks();
+        assertEquals(1, rig.device.nexusesClosed);
+        assertTrue(rig.engine.sessionInfos().isEmpty());
+        assertTrue(rig.device.running.isEmpty());
+    }
+
     // ---------------------------------------------------------------- Login and reinstatement
 
     @Test
