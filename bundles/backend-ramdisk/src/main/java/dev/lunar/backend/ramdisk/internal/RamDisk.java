@@ -34,7 +34,7 @@ import org.slf4j.LoggerFactory;
  * they change (writes to one page apply one after another); readers take no lock at all.
  *
  * <p><b>Zero-copy reads and their consistency rule.</b> A read returns slices of the page memory
- * itself ({@link DataBuffers#wrap} over one segment per page touched), which the transport sends
+ * itself ({@link PageReadBuffer}, one segment per page touched), which the transport sends
  * without copying; the read pins each page's {@link Frame} until the transport releases the
  * buffer. A read must deliver the data as of the read, even while a later write to the same blocks
  * runs before the Data-In has left (and a digest computed over the bytes must match the bytes
@@ -152,8 +152,7 @@ final class RamDisk implements BlockDevice {
         }
         int count = (int) (((offset + length - 1) >>> PAGE_SHIFT) - (offset >>> PAGE_SHIFT) + 1);
         ByteBuffer[] segments = new ByteBuffer[count];
-        Frame[] pinned = null;
-        int pins = 0;
+        Frame[] pinned = new Frame[count];
         long pos = offset;
         int left = length;
         try {
@@ -161,34 +160,20 @@ final class RamDisk implements BlockDevice {
                 int in = (int) (pos & PAGE_MASK);
                 int chunk = Math.min(left, PAGE_SIZE - in);
                 Frame f = pinFrame(pos >>> PAGE_SHIFT);
-                if (f == null) {
-                    segments[i] = ZERO_PAGE.slice(in, chunk);
-                } else {
-                    if (pinned == null) {
-                        pinned = new Frame[count];
-                    }
-                    pinned[pins++] = f;
-                    segments[i] = f.memory.slice(in, chunk);
-                }
+                pinned[i] = f;
+                segments[i] = (f == null ? ZERO_PAGE : f.memory).slice(in, chunk);
                 pos += chunk;
                 left -= chunk;
             }
         } catch (RuntimeException e) {
-            for (int i = 0; i < pins; i++) {
-                pinned[i].unpin();
+            for (Frame f : pinned) {
+                if (f != null) {
+                    f.unpin();
+                }
             }
             throw e;
         }
-        if (pinned == null) {
-            return DataBuffers.wrap(null, segments);
-        }
-        Frame[] release = pinned;
-        int n = pins;
-        return DataBuffers.wrap(() -> {
-            for (int i = 0; i < n; i++) {
-                release[i].unpin();
-            }
-        }, segments);
+        return new PageReadBuffer(segments, pinned, length);
     }
 
     /** The page's current frame with a reader's reference, or null when the page reads as zeros. */
