@@ -35,6 +35,8 @@ public final class CommandTable {
         // Advanced families (scsi-advanced) register here, one line each, e.g.
         // ReservationCommands.register(t);
         CompareAndWriteCommands.register(t);
+        ProvisioningCommands.register(t)
+        VerifyCommands.register(t)
         return t;
     }
 

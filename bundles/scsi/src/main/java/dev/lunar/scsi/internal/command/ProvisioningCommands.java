@@ -63,11 +63,16 @@ final class ProvisioningCommands {
         }
         boolean unmap = c.bit(1, 3);
         boolean noDataOut = sixteen && c.bit(1, 0); // NDOB (SBC-4 §5.50): a block of zeros
+        // Beyond MAXIMUM WRITE SAME LENGTH: invalid whatever the LBA.
+        if (blocks > BlockLimits.MAX_WRITE_SAME_BLOCKS) {
+            c.invalidField(lengthOffset, -1);
+            return;
+        }
         if (!c.checkRange(lba, blocks)) {
             return;
         }
         // WSNZ = 1 in the Block Limits page: zero does not mean "to the end".
-        if (blocks == 0 || blocks > BlockLimits.MAX_WRITE_SAME_BLOCKS) {
+        if (blocks == 0) {
             c.invalidField(lengthOffset, -1);
             return;
         }
