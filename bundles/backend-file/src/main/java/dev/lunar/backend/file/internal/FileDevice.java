@@ -144,8 +144,11 @@ final class FileDevice implements BlockDevice {
     // ------------------------------------------------------------------------------------ read
 
     /**
-     * Zero-copy: completes on the caller's thread with a file region holding a channel reference.
-     * Otherwise: reads on the pool into a pooled direct buffer and completes there.
+     * Never blocks the caller. Zero-copy: completes on the caller's thread, before returning, with
+     * a file region that holds a channel reference. Otherwise: reads on the pool into a pooled
+     * direct buffer and completes there. Either way exactly once; the completion owns the result's
+     * one reference and releases it when the bytes have left. Range errors and a full queue
+     * complete at once on the caller's thread.
      */
     @Override
     public void read(long lba, int blocks, IoCompletion<DataBuffer> done) {
@@ -207,8 +210,10 @@ final class FileDevice implements BlockDevice {
     // ----------------------------------------------------------------------------------- write
 
     /**
-     * Writes on the pool; borrows {@code data} until {@code done} runs (no reference kept). With
-     * {@code fua}, or with the write cache off, the data is forced to stable storage first.
+     * Never blocks the caller: writes on the pool and completes exactly once there. Borrows
+     * {@code data} until {@code done} runs (no reference kept; the caller releases it after). With
+     * {@code fua}, or with the write cache off, the data is forced to stable storage
+     * ({@code fdatasync}) before the completion.
      */
     @Override
     public void write(long lba, DataBuffer data, boolean fua, IoCompletion<Void> done) {
@@ -281,7 +286,10 @@ final class FileDevice implements BlockDevice {
 
     // ---------------------------------------------------------------------- flush, write cache
 
-    /** {@code fdatasync} on the pool: every write completed before is on stable storage after. */
+    /**
+     * {@code fdatasync} on the pool, completing exactly once there: every write completed before
+     * the call is on stable storage when {@code done} runs. Never blocks the caller.
+     */
     @Override
     public void flush(IoCompletion<Void> done) {
         if (!gate.enter()) {
@@ -306,7 +314,8 @@ final class FileDevice implements BlockDevice {
 
     /**
      * Switches write-back and write-through. Turning the cache off first forces what the cache
-     * holds, so that WCE=0 means "everything acknowledged is stable" from the completion on.
+     * holds (on the pool), so that WCE=0 means "everything acknowledged is stable" from the
+     * completion on. Completes exactly once; never blocks the caller.
      */
     @Override
     public void setWriteCache(boolean enabled, IoCompletion<Void> done) {
@@ -322,7 +331,10 @@ final class FileDevice implements BlockDevice {
 
     // ------------------------------------------------------------------- unmap and provisioning
 
-    /** Writes zeros on the pool (Java 17 cannot punch holes); the core never calls it (granularity 0). */
+    /**
+     * Writes zeros on the pool (Java 17 cannot punch holes) and completes exactly once there; the
+     * core never calls it, as the device reports UNMAP granularity 0.
+     */
     @Override
     public void unmap(long lba, long blocks, IoCompletion<Void> done) {
         Geometry g = geometry;
@@ -360,7 +372,10 @@ final class FileDevice implements BlockDevice {
         });
     }
 
-    /** Everything is mapped: Java cannot see holes ({@code SEEK_HOLE}). Completes at once. */
+    /**
+     * Everything is mapped: Java cannot see holes ({@code SEEK_HOLE}). Completes exactly once, at
+     * once, on the caller's thread.
+     */
     @Override
     public void provisioning(long lba, IoCompletion<Provisioning> done) {
         Geometry g = geometry;

@@ -118,7 +118,11 @@ final class RamDisk implements BlockDevice {
 
     // ------------------------------------------------------------------------------------ read
 
-    /** Runs on the caller's thread and completes before it returns. */
+    /**
+     * Runs on the caller's thread without blocking (a reader spins only while a writer copies
+     * into the very page, a few microseconds) and completes exactly once before it returns. The
+     * result references page memory; the completion owns its one reference and must release it.
+     */
     @Override
     public void read(long lba, int blocks, IoCompletion<DataBuffer> done) {
         if (!gate.enter()) {
@@ -196,8 +200,10 @@ final class RamDisk implements BlockDevice {
     // ----------------------------------------------------------------------------------- write
 
     /**
-     * Runs on the caller's thread; borrows {@code data} (copies it into the pages and keeps no
-     * reference). RAM is as stable as this backend gets, so {@code fua} changes nothing.
+     * Runs on the caller's thread (it may wait for the page's lock while another write copies into
+     * the same page) and completes exactly once before it returns. Borrows {@code data}: copies it
+     * into the pages and keeps no reference. RAM is as stable as this backend gets, so {@code fua}
+     * changes nothing.
      */
     @Override
     public void write(long lba, DataBuffer data, boolean fua, IoCompletion<Void> done) {
@@ -325,7 +331,7 @@ final class RamDisk implements BlockDevice {
 
     // ---------------------------------------------------------------------- flush, write cache
 
-    /** RAM needs no flush; completes at once on the caller's thread. */
+    /** RAM needs no flush; completes exactly once, at once, on the caller's thread. */
     @Override
     public void flush(IoCompletion<Void> done) {
         if (gate.isClosed()) {
@@ -337,7 +343,7 @@ final class RamDisk implements BlockDevice {
 
     /**
      * Records WCE for MODE SENSE; it changes nothing for RAM (every write is as stable as it gets
-     * when it completes). Completes at once on the caller's thread.
+     * when it completes). Completes exactly once, at once, on the caller's thread.
      */
     @Override
     public void setWriteCache(boolean enabled, IoCompletion<Void> done) {
@@ -351,7 +357,8 @@ final class RamDisk implements BlockDevice {
 
     /**
      * Frees the whole pages of the range and zeros the partial ones at its ends, on the caller's
-     * thread (at most {@link #MAX_UNMAP_BYTES} per call, so at most 16384 pages).
+     * thread (at most {@link #MAX_UNMAP_BYTES} per call, so at most 16384 pages); completes exactly
+     * once before it returns. Pages a read still holds are freed when that read is released.
      */
     @Override
     public void unmap(long lba, long blocks, IoCompletion<Void> done) {
@@ -420,7 +427,8 @@ final class RamDisk implements BlockDevice {
 
     /**
      * The run of pages with the same allocation state starting at {@code lba}, in blocks; a page
-     * that holds memory counts as mapped as a whole (the UNMAP granularity is one page).
+     * that holds memory counts as mapped as a whole (the UNMAP granularity is one page). Runs on
+     * the caller's thread without locks and completes exactly once before it returns.
      */
     @Override
     public void provisioning(long lba, IoCompletion<Provisioning> done) {
