@@ -158,6 +158,7 @@ public final class IscsiEngine {
     void reinstated(Session old) {
         LOG.info("Session {} ({}, ISID {}) reinstated by a new login", old.tsih(), old.parameters().initiatorName(),
                 old.isidHex());
+        old.retireNexus();
         IscsiConnection c = old.connection();
         if (c != null) {
             c.closeFromOutside("session reinstated");

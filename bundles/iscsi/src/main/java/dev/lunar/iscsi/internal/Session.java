@@ -31,6 +31,8 @@ final class Session {
     private Nexus nexus;
     private int nextTtt = 1;
     private volatile boolean closed;
+    /** Set once the nexus was closed for good (reinstatement, session end): never reopened. */
+    private boolean nexusRetired;
 
     Session(IscsiEngine engine, SessionParameters parameters, long isid, int portalGroupTag, int initialCmdSn,
             int queueDepth) {
@@ -91,9 +93,13 @@ final class Session {
     /**
      * The nexus to the SCSI core, opened on first use and reopened when the DeviceServer was
      * replaced (a scsi bundle update keeps the session; DESIGN.md §3.5). {@code null} when no
-     * DeviceServer is bound: commands then get BUSY.
+     * DeviceServer is bound: commands then get BUSY. Synchronized only because reinstatement
+     * closes the nexus from the new session's thread (uncontended otherwise).
      */
-    Nexus nexus() {
+    synchronized Nexus nexus() {
+        if (nexusRetired) {
+            return null;
+        }
         DeviceServer server = engine.deviceServer();
         if (server != nexusServer) {
             closeNexus();
@@ -107,7 +113,17 @@ final class Session {
         return nexus;
     }
 
-    private void closeNexus() {
+    /** Closes the nexus for good; later commands of this (ending) session get BUSY. Any thread. */
+    synchronized void retireNexus() {
+        nexusRetired = true;
+        closeNexus();
+    }
+
+    /**
+     * Ends the I_T nexus now: a reinstating login calls it before the new session can open a
+     * nexus of the same name, so the SCSI core never sees the old close after the new open.
+     */
+    synchronized void closeNexus() {
         Nexus n = nexus;
         nexus = null;
         nexusServer = null;
@@ -135,7 +151,7 @@ final class Session {
             t.connectionLost();
         }
         tasks.clear();
-        closeNexus();
+        retireNexus();
         engine.sessionTable().remove(this);
     }
 }

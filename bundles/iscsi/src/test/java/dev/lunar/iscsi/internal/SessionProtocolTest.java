@@ -383,10 +383,19 @@ class SessionProtocolTest {
     @Test
     void reinstatementClosesTheOldSession() {
         login();
+        ini.command(TUR, false, false, 0, null, true, false);
+        ini.conn.releaseSent();
+        assertEquals(1, rig.device.nexusesOpened);
         int oldTsih = ini.tsih;
         TestInitiator again = rig.connect();
         again.loginNormal();
+        // The old nexus is gone before the new session can open one of the same name.
+        assertEquals(1, rig.device.nexusesClosed);
+        assertFalse(ini.conn.closed, "the old connection closes on its own I/O thread");
         ini.conn.runTasks();
+        again.command(TUR, false, false, 0, null, true, false);
+        assertEquals(2, rig.device.nexusesOpened);
+        assertEquals(1, rig.device.nexusesClosed);
         assertTrue(ini.conn.closed);
         assertEquals(1, rig.engine.sessionInfos().size());
         assertEquals(again.tsih, rig.engine.sessionInfos().get(0).tsih());
