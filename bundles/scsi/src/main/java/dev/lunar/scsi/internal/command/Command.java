@@ -55,6 +55,8 @@ public final class Command {
     private final CommandDescriptor descriptor;
     private final ByteBuffer cdb;
     private final long sequence;
+    private volatile BlockDevice device;
+    private volatile Geometry geometry;
 
     /**
      * Calls to the task, queued in decision order under this object's monitor and made outside
@@ -115,14 +117,21 @@ public final class Command {
         return sequence;
     }
 
-    /** The backend device; only for commands flagged {@link CommandFlag#MEDIUM}, never null there. */
+    /**
+     * The backend device as it was when the command started; only for commands flagged
+     * {@link CommandFlag#MEDIUM}, never null there. Captured so that a command already running
+     * when the backend goes away finishes on the device it started with (which is closed only
+     * after the task set drained), instead of finding none halfway.
+     */
     public BlockDevice device() {
-        return lu.device();
+        BlockDevice d = device;
+        return d != null ? d : lu.device();
     }
 
-    /** The geometry of the backend device; only for {@link CommandFlag#MEDIUM} commands. */
+    /** The geometry of {@link #device()} when the command started; only for MEDIUM commands. */
     public Geometry geometry() {
-        return lu.geometry();
+        Geometry g = geometry;
+        return g != null ? g : lu.geometry();
     }
 
     // ---------------------------------------------------------------- CDB fields (big-endian)
@@ -717,6 +726,10 @@ public final class Command {
             return false;
         }
         started = true;
+        if (lu != null) {
+            device = lu.device();
+            geometry = device == null ? null : device.geometry();
+        }
         return true;
     }
 

@@ -125,12 +125,10 @@ public final class Dispatcher {
                         return;
                     }
                 }
-                if (d.has(CommandFlag.MEDIUM)) {
+                if (d.has(CommandFlag.MEDIUM) && c.device() == null) {
                     Sense notReady = lu.notReadySense();
-                    if (notReady != null) {
-                        c.fail(notReady);
-                        return;
-                    }
+                    c.fail(notReady != null ? notReady : SenseCodes.NOT_READY_BECOMING_READY);
+                    return;
                 }
                 if (d.has(CommandFlag.WRITES_MEDIUM) && c.writeProtected()) {
                     c.fail(SenseCodes.WRITE_PROTECTED);
