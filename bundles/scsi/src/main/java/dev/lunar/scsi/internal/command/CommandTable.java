@@ -34,9 +34,10 @@ public final class CommandTable {
         PortGroupCommands.register(t);
         // Advanced families (scsi-advanced) register here, one line each, e.g.
         // ReservationCommands.register(t);
+        ReservationCommands.register(t);
         CompareAndWriteCommands.register(t);
-        ProvisioningCommands.register(t)
-        VerifyCommands.register(t)
+        ProvisioningCommands.register(t);
+        VerifyCommands.register(t);
         return t;
     }
 
