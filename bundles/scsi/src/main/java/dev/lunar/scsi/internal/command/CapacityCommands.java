@@ -20,8 +20,12 @@ final class CapacityCommands {
 
     static void register(CommandTable t) {
         CapacityCommands cc = new CapacityCommands(t);
-        t.add(0x25, "READ CAPACITY(10)", CapacityCommands::readCapacity10, MEDIUM);
-        t.add(SERVICE_ACTION_IN_16, SA_READ_CAPACITY_16, "READ CAPACITY(16)", cc::readCapacity16, MEDIUM);
+        t.add(0x25, "READ CAPACITY(10)", CommandTable.usage(0x25, 0, 0xff, 0xff, 0xff, 0xff, 0, 0, 0x01, 0x07),
+                CapacityCommands::readCapacity10, MEDIUM);
+        t.add(SERVICE_ACTION_IN_16, SA_READ_CAPACITY_16, "READ CAPACITY(16)",
+                CommandTable.usage(0x9e, 0x1f, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
+                        0x01, 0x07),
+                cc::readCapacity16, MEDIUM);
     }
 
     private static void readCapacity10(Command c) {

@@ -51,7 +51,7 @@ final class InquiryCommands {
 
     static void register(CommandTable t) {
         InquiryCommands inquiry = new InquiryCommands(t);
-        t.add(0x12, "INQUIRY", inquiry::inquiry, NO_UNIT_ATTENTION, WITHOUT_LOGICAL_UNIT);
+        t.add(0x12, "INQUIRY", CommandTable.usage(0x12, 0x03, 0xff, 0xff, 0xff, 0x07), inquiry::inquiry, NO_UNIT_ATTENTION, WITHOUT_LOGICAL_UNIT);
     }
 
     private void inquiry(Command c) {

@@ -15,7 +15,8 @@ final class LunInventoryCommands {
     }
 
     static void register(CommandTable t) {
-        t.add(0xa0, "REPORT LUNS", LunInventoryCommands::reportLuns, NO_UNIT_ATTENTION, WITHOUT_LOGICAL_UNIT);
+        t.add(0xa0, "REPORT LUNS", CommandTable.usage(0xa0, 0, 0xff, 0, 0, 0, 0xff, 0xff, 0xff, 0xff, 0, 0x07),
+                LunInventoryCommands::reportLuns, NO_UNIT_ATTENTION, WITHOUT_LOGICAL_UNIT);
     }
 
     /**

@@ -26,10 +26,12 @@ final class ModeCommands {
     }
 
     static void register(CommandTable t) {
-        t.add(0x1a, "MODE SENSE(6)", c -> modeSense(c, false));
-        t.add(0x5a, "MODE SENSE(10)", c -> modeSense(c, true));
-        t.add(0x15, "MODE SELECT(6)", c -> modeSelect(c, false));
-        t.add(0x55, "MODE SELECT(10)", c -> modeSelect(c, true));
+        t.add(0x1a, "MODE SENSE(6)", CommandTable.usage(0x1a, 0x08, 0xff, 0xff, 0xff, 0x07), c -> modeSense(c, false));
+        t.add(0x5a, "MODE SENSE(10)", CommandTable.usage(0x5a, 0x18, 0xff, 0xff, 0, 0, 0, 0xff, 0xff, 0x07),
+                c -> modeSense(c, true));
+        t.add(0x15, "MODE SELECT(6)", CommandTable.usage(0x15, 0x11, 0, 0, 0xff, 0x07), c -> modeSelect(c, false));
+        t.add(0x55, "MODE SELECT(10)", CommandTable.usage(0x55, 0x11, 0, 0, 0, 0, 0, 0xff, 0xff, 0x07),
+                c -> modeSelect(c, true));
     }
 
     // ------------------------------------------------------------------ MODE SENSE

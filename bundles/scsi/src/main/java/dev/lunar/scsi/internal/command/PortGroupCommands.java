@@ -17,6 +17,7 @@ final class PortGroupCommands {
 
     static void register(CommandTable t) {
         t.add(MAINTENANCE_IN, SA_REPORT_TARGET_PORT_GROUPS, "REPORT TARGET PORT GROUPS",
+                CommandTable.usage(0xa3, 0xff, 0, 0, 0, 0, 0xff, 0xff, 0xff, 0xff, 0, 0x07),
                 PortGroupCommands::reportTargetPortGroups);
     }
 

@@ -32,14 +32,33 @@ final class ReadWriteCommands {
     }
 
     static void register(CommandTable t) {
-        t.add(0x08, "READ(6)", c -> transfer6(c, false), MEDIUM);
-        t.add(0x28, "READ(10)", c -> transfer(c, CDB10, false), MEDIUM);
-        t.add(0xa8, "READ(12)", c -> transfer(c, CDB12, false), MEDIUM);
-        t.add(0x88, "READ(16)", c -> transfer(c, CDB16, false), MEDIUM);
-        t.add(0x0a, "WRITE(6)", c -> transfer6(c, true), MEDIUM, WRITES_MEDIUM);
-        t.add(0x2a, "WRITE(10)", c -> transfer(c, CDB10, true), MEDIUM, WRITES_MEDIUM);
-        t.add(0xaa, "WRITE(12)", c -> transfer(c, CDB12, true), MEDIUM, WRITES_MEDIUM);
-        t.add(0x8a, "WRITE(16)", c -> transfer(c, CDB16, true), MEDIUM, WRITES_MEDIUM);
+        // CDB usage: RDPROTECT/WRPROTECT, DPO and FUA are examined (0xf8 in byte 1): the DPOFUA
+        // bit of MODE SENSE says we accept them, and libiscsi checks the two agree.
+        t.add(0x08, "READ(6)", usage6(0x08), c -> transfer6(c, false), MEDIUM);
+        t.add(0x28, "READ(10)", usage10(0x28), c -> transfer(c, CDB10, false), MEDIUM);
+        t.add(0xa8, "READ(12)", usage12(0xa8), c -> transfer(c, CDB12, false), MEDIUM);
+        t.add(0x88, "READ(16)", usage16(0x88), c -> transfer(c, CDB16, false), MEDIUM);
+        t.add(0x0a, "WRITE(6)", usage6(0x0a), c -> transfer6(c, true), MEDIUM, WRITES_MEDIUM);
+        t.add(0x2a, "WRITE(10)", usage10(0x2a), c -> transfer(c, CDB10, true), MEDIUM, WRITES_MEDIUM);
+        t.add(0xaa, "WRITE(12)", usage12(0xaa), c -> transfer(c, CDB12, true), MEDIUM, WRITES_MEDIUM);
+        t.add(0x8a, "WRITE(16)", usage16(0x8a), c -> transfer(c, CDB16, true), MEDIUM, WRITES_MEDIUM);
+    }
+
+    static byte[] usage6(int op) {
+        return CommandTable.usage(op, 0x1f, 0xff, 0xff, 0xff, 0x07);
+    }
+
+    static byte[] usage10(int op) {
+        return CommandTable.usage(op, 0xf8, 0xff, 0xff, 0xff, 0xff, 0, 0xff, 0xff, 0x07);
+    }
+
+    static byte[] usage12(int op) {
+        return CommandTable.usage(op, 0xf8, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0, 0x07);
+    }
+
+    static byte[] usage16(int op) {
+        return CommandTable.usage(op, 0xf8, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
+                0, 0x07);
     }
 
     /** 6-byte CDBs: 21-bit LBA, and TRANSFER LENGTH 0 means 256 blocks (SBC-3 §5.8, §5.32). */

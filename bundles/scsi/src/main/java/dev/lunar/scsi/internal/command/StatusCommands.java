@@ -1,6 +1,7 @@
 package dev.lunar.scsi.internal.command;
 
 import static dev.lunar.scsi.internal.command.CommandFlag.MEDIUM;
+import static dev.lunar.scsi.internal.command.CommandTable.usage;
 import static dev.lunar.scsi.internal.command.CommandFlag.NO_UNIT_ATTENTION;
 import static dev.lunar.scsi.internal.command.CommandFlag.WITHOUT_LOGICAL_UNIT;
 
@@ -21,12 +22,13 @@ final class StatusCommands {
     static void register(CommandTable t) {
         // SPC-4 §6.47: GOOD when the medium is accessible; the dispatcher's MEDIUM check answers
         // NOT READY otherwise, and pending unit attentions come first.
-        t.add(0x00, "TEST UNIT READY", Command::good, MEDIUM);
-        t.add(0x03, "REQUEST SENSE", StatusCommands::requestSense, NO_UNIT_ATTENTION, WITHOUT_LOGICAL_UNIT);
-        t.add(0x1b, "START STOP UNIT", StatusCommands::startStopUnit);
-        t.add(0x1e, "PREVENT ALLOW MEDIUM REMOVAL", StatusCommands::preventAllow);
-        t.add(0x35, "SYNCHRONIZE CACHE(10)", c -> synchronizeCache(c, c.u32(2), c.u16(7), c.bit(1, 1)), MEDIUM);
-        t.add(0x91, "SYNCHRONIZE CACHE(16)", c -> synchronizeCache(c, c.u64(2), c.u32(10), c.bit(1, 1)), MEDIUM);
+        t.add(0x00, "TEST UNIT READY", usage(0x00, 0, 0, 0, 0, 0x07), Command::good, MEDIUM);
+        t.add(0x03, "REQUEST SENSE", usage(0x03, 0x01, 0, 0, 0xff, 0x07), StatusCommands::requestSense, NO_UNIT_ATTENTION, WITHOUT_LOGICAL_UNIT);
+        t.add(0x1b, "START STOP UNIT", usage(0x1b, 0x01, 0, 0x0f, 0xf7, 0x07), StatusCommands::startStopUnit);
+        t.add(0x1e, "PREVENT ALLOW MEDIUM REMOVAL", usage(0x1e, 0, 0, 0, 0x03, 0x07), StatusCommands::preventAllow);
+        t.add(0x35, "SYNCHRONIZE CACHE(10)", usage(0x35, 0x02, 0xff, 0xff, 0xff, 0xff, 0, 0xff, 0xff, 0x07), c -> synchronizeCache(c, c.u32(2), c.u16(7), c.bit(1, 1)), MEDIUM);
+        t.add(0x91, "SYNCHRONIZE CACHE(16)", usage(0x91, 0x02, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
+                0xff, 0xff, 0xff, 0xff, 0, 0x07), c -> synchronizeCache(c, c.u64(2), c.u32(10), c.bit(1, 1)), MEDIUM);
     }
 
     /**

@@ -159,6 +159,22 @@ class DispatcherTest {
     }
 
     @Test
+    void everyCoreCommandPublishesACdbUsageMapMatchingItsOpcode() {
+        for (CommandDescriptor d : CommandTable.standard().all()) {
+            if (d.cdbUsage() == null) {
+                continue; // families without a map yet; RSOC reports them without usage data
+            }
+            assertEquals(d.opcode(), d.cdbUsage()[0] & 0xff, d.name());
+            int len = CommandDescriptor.cdbLength(d.opcode());
+            if (len > 0) {
+                assertEquals(len, d.cdbUsage().length, d.name());
+            }
+        }
+        CommandDescriptor read10 = CommandTable.standard().lookup(0x28, 0);
+        assertEquals(0x18, read10.cdbUsage()[1] & 0x18, "DPO/FUA examined, as MODE SENSE DPOFUA says");
+    }
+
+    @Test
     void duplicateRegistrationIsRefused() {
         CommandTable t = CommandTable.standard();
         org.junit.jupiter.api.Assertions.assertThrows(IllegalStateException.class,
