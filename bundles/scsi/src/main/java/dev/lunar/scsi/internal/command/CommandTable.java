@@ -56,6 +56,30 @@ public final class CommandTable {
         return add(new CommandDescriptor(opcode, serviceAction, name, flagSet(flags), handler, null));
     }
 
+    /**
+     * Registers an opcode with its CDB USAGE DATA (REPORT SUPPORTED OPERATION CODES, SPC-4
+     * §6.35.3): one mask byte per CDB byte, byte 0 the opcode itself; see {@link #usage}.
+     */
+    public CommandDescriptor add(int opcode, String name, byte[] cdbUsage, CommandHandler handler,
+            CommandFlag... flags) {
+        return add(new CommandDescriptor(opcode, -1, name, flagSet(flags), handler, cdbUsage));
+    }
+
+    /** The same for one service action of an opcode. */
+    public CommandDescriptor add(int opcode, int serviceAction, String name, byte[] cdbUsage,
+            CommandHandler handler, CommandFlag... flags) {
+        return add(new CommandDescriptor(opcode, serviceAction, name, flagSet(flags), handler, cdbUsage));
+    }
+
+    /** A CDB usage map from ints, e.g. {@code usage(0x28, 0xf8, 0xff, 0xff, 0xff, 0xff, 0, 0xff, 0xff, 0x07)}. */
+    public static byte[] usage(int... bytes) {
+        byte[] b = new byte[bytes.length];
+        for (int i = 0; i < bytes.length; i++) {
+            b[i] = (byte) bytes[i];
+        }
+        return b;
+    }
+
     /** Registers a fully described command (with a CDB usage map for RSOC). */
     public synchronized CommandDescriptor add(CommandDescriptor d) {
         int op = d.opcode() & 0xff;
