@@ -14,9 +14,12 @@ import dev.lunar.iscsi.internal.login.NegotiationDefaults;
  * @param maxTextBytes largest Text Request text accumulated across C-bit continuations
  * @param negotiation the target's preferred operational values
  * @param discoveryAuth authentication policy of discovery sessions
+ * @param maxSolicitedBytes Data-Out bytes a session may have solicited by R2T and not yet
+ *     received; more R2Ts wait (DESIGN.md §3.4: memory follows what is free, never the
+ *     initiator's claim). Never below one MaxBurstLength, so every task can progress.
  */
 public record EngineSettings(int queueDepth, int maxSessions, long nopIntervalMillis, long nopTimeoutMillis,
-        int maxTextBytes, NegotiationDefaults negotiation, AuthConfig discoveryAuth) {
+        int maxTextBytes, NegotiationDefaults negotiation, AuthConfig discoveryAuth, long maxSolicitedBytes) {
 
     public EngineSettings {
         if (queueDepth < 1 || queueDepth > 65536) {
@@ -30,16 +33,21 @@ public record EngineSettings(int queueDepth, int maxSessions, long nopIntervalMi
     /** Product defaults: 128 slots per session, pings after 10 s idle, 30 s to answer. */
     public static EngineSettings standard() {
         return new EngineSettings(128, 4096, 10_000, 30_000, 64 * 1024, NegotiationDefaults.standard(),
-                AuthConfig.none());
+                AuthConfig.none(), 32L << 20);
     }
 
     public EngineSettings withQueueDepth(int depth) {
         return new EngineSettings(depth, maxSessions, nopIntervalMillis, nopTimeoutMillis, maxTextBytes,
-                negotiation, discoveryAuth);
+                negotiation, discoveryAuth, maxSolicitedBytes);
+    }
+
+    public EngineSettings withMaxSolicitedBytes(long bytes) {
+        return new EngineSettings(queueDepth, maxSessions, nopIntervalMillis, nopTimeoutMillis, maxTextBytes,
+                negotiation, discoveryAuth, bytes);
     }
 
     public EngineSettings withNegotiation(NegotiationDefaults defaults) {
         return new EngineSettings(queueDepth, maxSessions, nopIntervalMillis, nopTimeoutMillis, maxTextBytes,
-                defaults, discoveryAuth);
+                defaults, discoveryAuth, maxSolicitedBytes);
     }
 }

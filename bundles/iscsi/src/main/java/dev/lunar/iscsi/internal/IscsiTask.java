@@ -267,10 +267,20 @@ final class IscsiTask implements ScsiTask, CommandWindow.Pending {
         satisfy();
     }
 
+    /** Budget came back: try to solicit again. On the I/O thread. */
+    void solicitMore() {
+        solicit();
+    }
+
     /** Sends R2Ts for requested bytes not yet solicited, at most MaxOutstandingR2T at a time (§13.17). */
     private void solicit() {
         while (state == State.RUNNING && r2ts.size() < maxOutstandingR2t && solicitNext < requestedEnd) {
             int len = Math.min(maxBurst, requestedEnd - solicitNext);
+            if (!conn.session().takeSolicitBudget(len)) {
+                // The session has enough data on the way; ask again when some of it has landed.
+                conn.session().waitForSolicitBudget(this);
+                return;
+            }
             R2tState r = new R2tState(conn.session().newTargetTransferTag(), solicitNext, len);
             r2ts.add(r);
             solicitNext += len;
@@ -329,6 +339,7 @@ final class IscsiTask implements ScsiTask, CommandWindow.Pending {
             r.nextDataSn++;
             if (r.received == r.length) {
                 r2ts.remove(r);
+                conn.session().returnSolicitBudget(r.length);
             }
         }
         if (len > 0) {
@@ -592,7 +603,14 @@ final class IscsiTask implements ScsiTask, CommandWindow.Pending {
         inReorder.clear();
         chunks.values().forEach(DataBuffer::release);
         chunks.clear();
+        long unreceived = 0;
+        for (R2tState r : r2ts) {
+            unreceived += r.length;
+        }
         r2ts.clear();
+        if (unreceived > 0 && conn.session() != null) {
+            conn.session().returnSolicitBudget(unreceived);
+        }
         List<DataRequest> pending = new ArrayList<>(requests);
         requests.clear();
         conn.taskEnded(this, slotTaken);

@@ -30,6 +30,8 @@ final class Session {
     private DeviceServer nexusServer;
     private Nexus nexus;
     private int nextTtt = 1;
+    private long solicitBudget;
+    private final java.util.ArrayDeque<IscsiTask> starved = new java.util.ArrayDeque<>();
     private volatile boolean closed;
     /** Set once the nexus was closed for good (reinstatement, session end): never reopened. */
     private boolean nexusRetired;
@@ -43,6 +45,36 @@ final class Session {
         this.nexusKey = SessionTable.nexusKey(parameters.initiatorName(), isid,
                 parameters.discovery() ? null : parameters.targetName());
         this.window = new CommandWindow(initialCmdSn, queueDepth);
+        this.solicitBudget = Math.max(engine.settings().maxSolicitedBytes(), parameters.maxBurstLength());
+    }
+
+    /** Takes {@code bytes} of the session's R2T budget, or says no (the task then waits). */
+    boolean takeSolicitBudget(int bytes) {
+        if (bytes > solicitBudget) {
+            return false;
+        }
+        solicitBudget -= bytes;
+        return true;
+    }
+
+    /** A task waits for budget; it is asked to solicit again when some comes back. */
+    void waitForSolicitBudget(IscsiTask task) {
+        if (!starved.contains(task)) {
+            starved.add(task);
+        }
+    }
+
+    /** Solicited bytes arrived (or their task ended): wake tasks that were waiting. */
+    void returnSolicitBudget(long bytes) {
+        solicitBudget += bytes;
+        if (closed) {
+            starved.clear();
+            return;
+        }
+        int n = starved.size();
+        for (int i = 0; i < n && !starved.isEmpty(); i++) {
+            starved.poll().solicitMore();
+        }
     }
 
     SessionParameters parameters() {

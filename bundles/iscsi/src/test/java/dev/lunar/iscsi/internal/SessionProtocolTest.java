@@ -144,6 +144,30 @@ class SessionProtocolTest {
         TestInitiator.release(out);
     }
 
+    @Test
+    void r2tsWaitForTheSessionsSolicitBudget() {
+        login(EngineSettings.standard().withMaxSolicitedBytes(4096));
+        int a = ini.command(TestInitiator.write10(0, 8), false, true, 4096, null, true, false);
+        int b = ini.command(TestInitiator.write10(8, 8), false, true, 4096, null, true, false);
+        List<Pdu> r2t = ini.drain();
+        assertEquals(1, r2t.size(), "one MaxBurstLength in flight for the whole session");
+        assertEquals(a, Bhs.itt(r2t.get(0).header()));
+        int ttt = Bhs.ttt(r2t.get(0).header());
+        TestInitiator.release(r2t);
+        ini.dataOut(a, ttt, 0, 0, new byte[4096], true);
+        List<Pdu> out = ini.drain();
+        assertEquals(2, out.size());
+        Pdu next = out.stream().filter(p -> p.opcode() == Opcode.R2T).findFirst().orElseThrow();
+        assertTrue(out.stream().anyMatch(p -> p.opcode() == Opcode.SCSI_RESPONSE && Bhs.itt(p.header()) == a));
+        assertEquals(b, Bhs.itt(next.header()));
+        ttt = Bhs.ttt(next.header());
+        TestInitiator.release(out);
+        ini.dataOut(b, ttt, 0, 0, new byte[4096], true);
+        Pdu r = only();
+        assertEquals(0, ScsiResponsePdu.status(r.header()));
+        r.release();
+    }
+
     // ---------------------------------------------------------------- NOP
 
     @Test

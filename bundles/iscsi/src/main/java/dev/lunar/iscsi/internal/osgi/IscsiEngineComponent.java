@@ -60,6 +60,9 @@ public final class IscsiEngineComponent implements TargetService {
         @AttributeDefinition(description = "Seconds a ping may stay unanswered before the connection is closed")
         int nopTimeoutSeconds() default 30;
 
+        @AttributeDefinition(description = "MiB of Data-Out a session may have solicited (R2T) and not yet received")
+        int maxSolicitedMiB() default 32;
+
         @AttributeDefinition(description = "CHAP user discovery sessions must authenticate as (empty: none)")
         String discoveryChapUser() default "";
 
@@ -96,7 +99,8 @@ public final class IscsiEngineComponent implements TargetService {
                     c.discoveryChapSecret().getBytes(StandardCharsets.UTF_8)));
         }
         return new EngineSettings(c.queueDepth(), d.maxSessions(), c.nopIntervalSeconds() * 1000L,
-                c.nopTimeoutSeconds() * 1000L, d.maxTextBytes(), d.negotiation(), discovery);
+                c.nopTimeoutSeconds() * 1000L, d.maxTextBytes(), d.negotiation(), discovery,
+                (long) c.maxSolicitedMiB() << 20);
     }
 
     /** New tunables apply to new logins; sessions keep running (STYLE rule 8). */
