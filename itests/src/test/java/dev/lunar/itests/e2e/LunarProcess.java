@@ -34,6 +34,8 @@ import java.util.regex.Pattern;
 public final class LunarProcess implements AutoCloseable {
 
     private static final Duration BOOT_TIMEOUT = Duration.ofSeconds(180);
+    // The portal binds within seconds of the shell answering; a minute covers a loaded CI machine.
+    private static final Duration PORTAL_TIMEOUT = Duration.ofSeconds(60);
     private static final Duration STOP_TIMEOUT = Duration.ofSeconds(60);
     private static final Duration SHELL_TIMEOUT = Duration.ofSeconds(60);
     private static final String SHELL_USER = "lunar";
@@ -164,11 +166,11 @@ public final class LunarProcess implements AutoCloseable {
      * the log when it does not within the boot timeout.
      */
     public void awaitIscsiPort() {
-        Instant deadline = Instant.now().plus(BOOT_TIMEOUT);
+        Instant deadline = Instant.now().plus(PORTAL_TIMEOUT);
         while (!portOpen(iscsiPort)) {
             if (!process.isAlive() || Instant.now().isAfter(deadline)) {
                 throw new IllegalStateException("nothing accepts iSCSI connections on 127.0.0.1:" + iscsiPort
-                        + " after " + BOOT_TIMEOUT + "; lunar:status says:\n" + shell("lunar:status").output()
+                        + " after " + PORTAL_TIMEOUT + "; lunar:status says:\n" + shell("lunar:status").output()
                         + diagnostics());
             }
             sleep(500);
