@@ -237,17 +237,23 @@ public final class FileBackend implements Backend {
                             + "; extend it with size=" + (usable + blockSize) + " or choose another blockSize.");
                 }
             }
+            Set<OpenOption> ioOptions = setupWithout(setup, StandardOpenOption.CREATE_NEW);
+            if (direct) {
+                ioOptions = withDirect(ioOptions);
+            }
             FileChannel io = channel;
             if (direct) {
-                io = opener.open(path, withDirect(setupWithout(setup, StandardOpenOption.CREATE_NEW)));
+                io = opener.open(path, ioOptions);
                 channel.close();
                 channel = io;
             }
+            Set<OpenOption> reopenOptions = Set.copyOf(ioOptions);
             Geometry geometry = new Geometry(blockSize, usable / blockSize,
                     physicalExponent(path, blockDevice, blockSize), FileDevice.MAX_TRANSFER_BYTES / blockSize,
                     0, 0, 0, 0, false, readOnly, writeCache, blockDevice && nonRotational(path) ? 1 : 0);
             FileDevice[] self = new FileDevice[1];
-            FileDevice device = new FileDevice(o.lun(), path, io, blockDevice, geometry, zeroCopyRead, direct,
+            FileDevice device = new FileDevice(o.lun(), path, io, () -> opener.open(path, reopenOptions),
+                    blockDevice, geometry, zeroCopyRead, direct,
                     Math.max(alignment, 1), ioThreads, queueDepth, buffers, () -> {
                         open.remove(self[0]);
                         if (!readOnly) {

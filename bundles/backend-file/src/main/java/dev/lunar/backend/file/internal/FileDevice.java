@@ -32,8 +32,10 @@ import org.slf4j.LoggerFactory;
  * {@code ioThreads} threads with a bounded queue of {@code queueDepth} I/Os. The queue is sized above
  * what the core can have outstanding on one LUN (its task slots); if it is ever full anyway, the I/O
  * fails at once with ABORTED COMMAND, which initiators retry, instead of blocking a transport
- * thread or growing without bound (the SPI has no BUSY for backends; see the report). Pool threads
- * are never interrupted: an interrupt would close the {@link FileChannel} for every I/O.
+ * thread or growing without bound (the SPI has no BUSY for backends). Pool threads are never
+ * interrupted: an interrupt closes a {@link FileChannel} for every user. Other threads can still do
+ * that (a transport thread interrupted while it sends one of our file regions), so the device
+ * reopens its channel when it finds it closed and carries on.
  *
  * <p><b>Write cache.</b> {@code writeCache=true} (WCE=1, write-back): a write completes when it is
  * in the page cache; FUA writes and SYNCHRONIZE CACHE call {@link FileChannel#force force(false)}
@@ -83,8 +85,15 @@ final class FileDevice implements BlockDevice {
     private final boolean zeroCopyRead;
     private final boolean direct;
     private final int directAlignment;
-    private final ChannelLease lease;
-    private final FileChannel channel;
+    /** Opens the channel again with the options it was first opened with. */
+    interface Reopener {
+        FileChannel open() throws IOException;
+    }
+
+    private final Reopener reopener;
+    private final Object reopenLock = new Object();
+    /** The channel and its lease; replaced only by {@link #reopen}. */
+    private volatile ChannelLease current;
     private final ThreadPoolExecutor pool;
     private final DirectBufferPool buffers;
     private final IoGate gate = new IoGate();
@@ -95,14 +104,14 @@ final class FileDevice implements BlockDevice {
     private final AtomicLong lastWarn = new AtomicLong(System.nanoTime() - WARN_INTERVAL_NANOS);
     private volatile Geometry geometry;
 
-    FileDevice(String name, Path path, FileChannel channel, boolean blockDevice, Geometry geometry,
-            boolean zeroCopyRead, boolean direct, int directAlignment, int ioThreads, int queueDepth,
-            DirectBufferPool buffers, Runnable onClose) {
+    FileDevice(String name, Path path, FileChannel channel, Reopener reopener, boolean blockDevice,
+            Geometry geometry, boolean zeroCopyRead, boolean direct, int directAlignment, int ioThreads,
+            int queueDepth, DirectBufferPool buffers, Runnable onClose) {
         this.name = name;
         this.buffers = buffers;
         this.path = path;
-        this.channel = channel;
-        this.lease = new ChannelLease(channel, path.toString());
+        this.reopener = reopener;
+        this.current = new ChannelLease(channel, path.toString());
         this.blockDevice = blockDevice;
         this.geometry = geometry;
         this.zeroCopyRead = zeroCopyRead;
@@ -138,7 +147,7 @@ final class FileDevice implements BlockDevice {
 
     /** For tests: references to the channel (1 for the device, one per zero-copy buffer in flight). */
     int channelReferences() {
-        return lease.references();
+        return current.references();
     }
 
     // ------------------------------------------------------------------------------------ read
@@ -165,14 +174,16 @@ final class FileDevice implements BlockDevice {
             return;
         }
         if (zeroCopyRead) {
+            ChannelLease lease;
             try {
-                if (!lease.acquire()) {
-                    done.failed(CLOSED);
-                    return;
-                }
-                done.completed(DataBuffers.file(channel, position, length, lease::release));
+                lease = acquireOpenChannel();
             } finally {
                 gate.exit();
+            }
+            if (lease == null) {
+                done.failed(CLOSED);
+            } else {
+                done.completed(DataBuffers.file(lease.channel(), position, length, lease::release));
             }
             return;
         }
@@ -181,7 +192,11 @@ final class FileDevice implements BlockDevice {
             DataBuffer result = null;
             Sense failure = null;
             try {
-                readFully(memory, position);
+                withChannel(ch -> {
+                    memory.clear().limit(length);
+                    readFully(ch, memory, position);
+                    return null;
+                });
                 memory.flip();
                 result = DataBuffers.wrap(() -> buffers.recycle(memory), memory);
             } catch (IOException | RuntimeException e) {
@@ -192,7 +207,7 @@ final class FileDevice implements BlockDevice {
         });
     }
 
-    private void readFully(ByteBuffer dst, long position) throws IOException {
+    private static void readFully(FileChannel channel, ByteBuffer dst, long position) throws IOException {
         long pos = position;
         while (dst.hasRemaining()) {
             int n = channel.read(dst, pos);
@@ -240,10 +255,13 @@ final class FileDevice implements BlockDevice {
         submit(done, () -> {
             Sense failure = null;
             try {
-                writeFully(position, data, length);
-                if (fua || !geometry.writeCache()) {
-                    channel.force(false);
-                }
+                withChannel(ch -> {
+                    writeFully(ch, position, data, length);
+                    if (fua || !geometry.writeCache()) {
+                        ch.force(false);
+                    }
+                    return null;
+                });
             } catch (IOException | RuntimeException e) {
                 failure = ioFailure("write", lba, e, Sense.WRITE_ERROR);
             }
@@ -251,7 +269,8 @@ final class FileDevice implements BlockDevice {
         });
     }
 
-    private void writeFully(long position, DataBuffer data, int length) throws IOException {
+    /** Restartable: takes fresh views of {@code data} every time, so a retry writes it all again. */
+    private void writeFully(FileChannel channel, long position, DataBuffer data, int length) throws IOException {
         ByteBuffer[] segments = data.nioBuffers(0, length);
         ByteBuffer bounce = null;
         try {
@@ -304,7 +323,10 @@ final class FileDevice implements BlockDevice {
         submit(done, () -> {
             Sense failure = null;
             try {
-                channel.force(false);
+                withChannel(ch -> {
+                    ch.force(false);
+                    return null;
+                });
             } catch (IOException | RuntimeException e) {
                 failure = ioFailure("flush", -1, e, Sense.WRITE_ERROR);
             }
@@ -354,17 +376,20 @@ final class FileDevice implements BlockDevice {
         submit(done, () -> {
             Sense failure = null;
             try {
-                long pos = lba * g.blockSize();
-                long end = (lba + blocks) * g.blockSize();
-                while (pos < end) {
-                    ByteBuffer zeros = ZEROS.duplicate().limit((int) Math.min(ZERO_CHUNK, end - pos));
-                    while (zeros.hasRemaining()) {
-                        pos += channel.write(zeros, pos);
+                withChannel(ch -> {
+                    long pos = lba * g.blockSize();
+                    long end = (lba + blocks) * g.blockSize();
+                    while (pos < end) {
+                        ByteBuffer zeros = ZEROS.duplicate().limit((int) Math.min(ZERO_CHUNK, end - pos));
+                        while (zeros.hasRemaining()) {
+                            pos += ch.write(zeros, pos);
+                        }
                     }
-                }
-                if (!geometry.writeCache()) {
-                    channel.force(false);
-                }
+                    if (!geometry.writeCache()) {
+                        ch.force(false);
+                    }
+                    return null;
+                });
             } catch (IOException | RuntimeException e) {
                 failure = ioFailure("unmap", lba, e, Sense.WRITE_ERROR);
             }
@@ -403,6 +428,7 @@ final class FileDevice implements BlockDevice {
             }
             long bytes = blockCount * bs;
             try {
+                FileChannel channel = acquireChannelForManagement();
                 if (blockDevice) {
                     long deviceBytes = channel.size();
                     if (bytes != deviceBytes - deviceBytes % bs) {
@@ -413,10 +439,10 @@ final class FileDevice implements BlockDevice {
                 } else if (g.readOnly()) {
                     throw new BackendException("LUN " + name + " is read-only; " + path + " cannot be resized.");
                 } else {
-                    long current = channel.size();
-                    if (bytes < current) {
+                    long length = channel.size();
+                    if (bytes < length) {
                         channel.truncate(bytes);
-                    } else if (bytes > current) {
+                    } else if (bytes > length) {
                         // Extends sparsely: one zero byte at the new end, no data blocks between.
                         // An O_DIRECT channel refuses a 1-byte write, so that goes through a plain one.
                         if (direct) {
@@ -460,19 +486,103 @@ final class FileDevice implements BlockDevice {
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }
-        if (!geometry.readOnly()) {
-            try {
-                channel.force(false);
-            } catch (IOException e) {
-                LOG.warn("LUN {} ({}): final flush failed: {}", name, path, e.toString());
+        synchronized (reopenLock) {
+            ChannelLease lease = current;
+            if (!geometry.readOnly() && lease.channel().isOpen()) {
+                try {
+                    lease.channel().force(false);
+                } catch (IOException e) {
+                    LOG.warn("LUN {} ({}): final flush failed: {}", name, path, e.toString());
+                }
             }
+            lease.release();
         }
-        lease.release();
         LOG.info("LUN {} ({}) closed", name, path);
         onClose.run();
     }
 
     // ------------------------------------------------------------------------------- plumbing
+
+    /** One positional I/O on a channel; must be restartable (a retry runs it again from the start). */
+    private interface ChannelIo<T> {
+        T run(FileChannel channel) throws IOException;
+    }
+
+    /**
+     * Runs {@code io} on the current channel, reopening it once if someone closed it under us.
+     * A {@link FileChannel} is interruptible: a thread interrupted while it reads or sends one of
+     * our zero-copy regions (a transport's event loop being shut down during a hot swap, say)
+     * closes the channel for everyone. Without a reopen the LUN would fail every I/O from then on.
+     */
+    private <T> T withChannel(ChannelIo<T> io) throws IOException {
+        ChannelLease lease = current;
+        if (!lease.channel().isOpen()) {
+            lease = reopen(lease);
+        }
+        try {
+            return io.run(lease.channel());
+        } catch (ClosedChannelException e) {
+            if (gate.isClosed() && pool.isShutdown()) {
+                throw e;
+            }
+            // If the interrupt was ours (it never is: nobody interrupts the pool), clear it so the
+            // retry is not closed again at once.
+            Thread.interrupted();
+            return io.run(reopen(lease).channel());
+        }
+    }
+
+    /** A reference to an open channel for a zero-copy region, or null when the device is closing. */
+    private ChannelLease acquireOpenChannel() {
+        for (int attempt = 0; attempt < 3; attempt++) {
+            ChannelLease lease = current;
+            try {
+                if (!lease.channel().isOpen()) {
+                    lease = reopen(lease);
+                }
+            } catch (IOException e) {
+                warn("LUN {} ({}): cannot reopen the file: {}", e.toString());
+                return null;
+            }
+            if (lease.acquire()) {
+                if (lease.channel().isOpen()) {
+                    return lease;
+                }
+                lease.release();
+            } else if (lease == current) {
+                return null; // released by close()
+            }
+        }
+        return null;
+    }
+
+    private FileChannel acquireChannelForManagement() throws IOException {
+        ChannelLease lease = current;
+        return lease.channel().isOpen() ? lease.channel() : reopen(lease).channel();
+    }
+
+    /**
+     * Replaces {@code failed} with a freshly opened channel, unless another thread already did or
+     * the device is closing. Regions still in transports keep the dead channel's lease; their sends
+     * fail and the initiator retries, new I/O works.
+     */
+    private ChannelLease reopen(ChannelLease failed) throws IOException {
+        synchronized (reopenLock) {
+            ChannelLease now = current;
+            if (now != failed) {
+                return now;
+            }
+            if (gate.isClosed() && pool.isShutdown()) {
+                throw new ClosedChannelException();
+            }
+            ChannelLease next = new ChannelLease(reopener.open(), path.toString());
+            current = next;
+            failed.release();
+            LOG.warn("LUN {} ({}): the file channel was closed under the LUN (a thread interrupted while"
+                    + " using it closes it for everyone); reopened it", name, path);
+            return next;
+        }
+    }
 
     /** Runs {@code task} on the pool; a full queue fails the I/O at once. The gate is entered. */
     private void submit(IoCompletion<?> done, Runnable task) {

@@ -469,4 +469,56 @@ class FileBackendTest {
         src.release();
         stuck.release();
     }
+
+    @Test
+    void aChannelClosedByAnInterruptedSenderIsReopenedForTheNextIo() throws Exception {
+        Path p = dir.resolve("interrupt.img");
+        FileDevice d = open("path", p.toString(), "size", "4M");
+        write(d, 0, filled(1024, 0x21), false);
+        IoProbe<DataBuffer> r = new IoProbe<>("read for an interrupted sender");
+        d.read(0, 2, r);
+        DataBuffer region = r.awaitSuccess();
+        java.nio.channels.FileChannel first = region.fileRegion().channel();
+        // A transport thread interrupted while it reads the region: FileChannel closes itself.
+        Thread sender = new Thread(() -> {
+            Thread.currentThread().interrupt();
+            try {
+                region.copyTo(0, ByteBuffer.allocateDirect(1024));
+            } catch (java.io.UncheckedIOException expected) {
+                // ClosedByInterruptException
+            }
+        });
+        sender.start();
+        sender.join(TimeUnit.SECONDS.toMillis(IoProbe.WAIT_SECONDS));
+        assertFalse(first.isOpen(), "the interrupt did not close the channel; the test proves nothing");
+        region.release();
+        // The LUN carries on: a write (pool path) and a read (zero-copy path) on a new channel.
+        write(d, 2, filled(512, 0x22), true);
+        byte[] back = read(d, 0, 3);
+        byte[] expected = new byte[1536];
+        Arrays.fill(expected, 0, 1024, (byte) 0x21);
+        Arrays.fill(expected, 1024, 1536, (byte) 0x22);
+        assertArrayEquals(expected, back);
+        assertEquals(1, d.channelReferences());
+    }
+
+    @Test
+    void aZeroCopyReadAfterTheChannelWasClosedGetsAnOpenOne() throws Exception {
+        FileDevice d = open("path", dir.resolve("closed.img").toString(), "size", "4M");
+        write(d, 5, filled(512, 0x31), false);
+        IoProbe<DataBuffer> r = new IoProbe<>("read");
+        d.read(5, 1, r);
+        DataBuffer region = r.awaitSuccess();
+        region.fileRegion().channel().close(); // as an interrupt would
+        region.release();
+        IoProbe<DataBuffer> again = new IoProbe<>("read after the close");
+        d.read(5, 1, again);
+        DataBuffer fresh = again.awaitSuccess();
+        try {
+            assertTrue(fresh.fileRegion().channel().isOpen());
+            assertArrayEquals(filled(512, 0x31), fresh.toByteArray());
+        } finally {
+            fresh.release();
+        }
+    }
 }
