@@ -35,9 +35,11 @@ public final class CommandTable {
         // Advanced families (scsi-advanced) register here, one line each, e.g.
         // ReservationCommands.register(t);
         ReservationCommands.register(t);
+        MaintenanceCommands.register(t);
         CompareAndWriteCommands.register(t);
         ProvisioningCommands.register(t);
         VerifyCommands.register(t);
+        CopyCommands.register(t);
         return t;
     }
 
