@@ -580,7 +580,6 @@ public final class Command {
      * completion after an abort) are ignored.
      */
     public void complete(ScsiStatus status, Sense sense) {
-        List<Runnable> after;
         synchronized (this) {
             if (finished) {
                 return;
@@ -594,10 +593,9 @@ public final class Command {
                     : SenseEncoder.encode(sense, lu != null && lu.modePages().descriptorSense());
             LOG.debug("{} -> {} {}", this, status, sense == null ? "" : sense);
             calls.add(() -> task.complete(status, encoded));
-            after = takeOnFinish();
+            queueHooks();
         }
         drainCalls();
-        runAll(after);
     }
 
     private void internalError(RuntimeException e) {
@@ -607,15 +605,14 @@ public final class Command {
 
     /** The port gave up on the task (Data-Out failed): finish without telling it anything. */
     private void finishQuietly() {
-        List<Runnable> after;
         synchronized (this) {
             if (finished) {
                 return;
             }
             finished = true;
-            after = takeOnFinish();
+            queueHooks();
         }
-        runAll(after);
+        drainCalls();
     }
 
     /**
@@ -657,7 +654,6 @@ public final class Command {
     }
 
     private void finishAborted() {
-        List<Runnable> after;
         synchronized (this) {
             if (finished) {
                 return;
@@ -665,10 +661,9 @@ public final class Command {
             finished = true;
             LOG.debug("{} aborted", this);
             calls.add(task::aborted);
-            after = takeOnFinish();
+            queueHooks();
         }
         drainCalls();
-        runAll(after);
     }
 
     /** Whether the command may still move data and run continuations. */
@@ -698,6 +693,18 @@ public final class Command {
         }
         if (now) {
             r.run();
+        }
+    }
+
+    /**
+     * Queues the finish hooks behind the task's last call, so that a hook (a TMF response, the
+     * next ORDERED task) never overtakes {@code complete} or {@code aborted} on its way to the
+     * port, even when another thread is draining the queue. Called under the monitor.
+     */
+    private void queueHooks() {
+        List<Runnable> after = takeOnFinish();
+        if (after != null) {
+            calls.add(() -> runAll(after));
         }
     }
 
