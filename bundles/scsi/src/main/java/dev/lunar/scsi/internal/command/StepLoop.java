@@ -9,26 +9,26 @@ package dev.lunar.scsi.internal.command;
  * <p>The step itself decides when to stop (it simply does not issue another I/O). Steps never run
  * concurrently; state they share needs no locking beyond this object's monitor, which orders them.
  */
-final class StepLoop {
+public final class StepLoop {
 
     private final Runnable step;
     // Guarded by "this".
     private boolean running;
     private boolean due;
 
-    StepLoop(Runnable step) {
+    public StepLoop(Runnable step) {
         this.step = step;
     }
 
     /** Starts the first step. */
-    static StepLoop start(Runnable step) {
+    public static StepLoop start(Runnable step) {
         StepLoop l = new StepLoop(step);
         l.next();
         return l;
     }
 
     /** Runs the next step now, or lets the loop already running on this or another thread run it. */
-    void next() {
+    public void next() {
         synchronized (this) {
             due = true;
             if (running) {
