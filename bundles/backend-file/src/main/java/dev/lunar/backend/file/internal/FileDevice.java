@@ -174,21 +174,26 @@ final class FileDevice implements BlockDevice {
             return;
         }
         if (zeroCopyRead) {
-            ChannelLease lease;
             try {
-                lease = acquireOpenChannel();
+                ChannelLease lease = acquireOpenChannel();
+                if (lease == null) {
+                    done.failed(CLOSED);
+                } else {
+                    done.completed(DataBuffers.file(lease.channel(), position, length, lease::release));
+                }
             } finally {
                 gate.exit();
-            }
-            if (lease == null) {
-                done.failed(CLOSED);
-            } else {
-                done.completed(DataBuffers.file(lease.channel(), position, length, lease::release));
             }
             return;
         }
         submit(done, () -> {
-            ByteBuffer memory = buffers.take(length);
+            ByteBuffer memory;
+            try {
+                memory = buffers.take(length);
+            } catch (OutOfMemoryError e) {
+                done.failed(outOfMemory("read", e));
+                return;
+            }
             DataBuffer result = null;
             Sense failure = null;
             try {
@@ -264,6 +269,8 @@ final class FileDevice implements BlockDevice {
                 });
             } catch (IOException | RuntimeException e) {
                 failure = ioFailure("write", lba, e, Sense.WRITE_ERROR);
+            } catch (OutOfMemoryError e) {
+                failure = outOfMemory("write", e); // no direct memory for a bounce buffer
             }
             complete(done, null, failure);
         });
@@ -612,6 +619,15 @@ final class FileDevice implements BlockDevice {
         } else {
             done.failed(failure);
         }
+    }
+
+    /**
+     * Direct memory ran out (-XX:MaxDirectMemorySize) for a buffer: ABORTED COMMAND, which the
+     * initiator retries, rather than an I/O that never completes.
+     */
+    private Sense outOfMemory(String what, OutOfMemoryError e) {
+        warn("LUN {} ({}): no memory for a " + what + " buffer: {}", e.toString());
+        return QUEUE_FULL;
     }
 
     private Sense ioFailure(String what, long lba, Exception e, Sense fallback) {
