@@ -36,6 +36,7 @@ public final class CommandTable {
         // ReservationCommands.register(t);
         ReservationCommands.register(t);
         MaintenanceCommands.register(t);
+        LogCommands.register(t);
         CompareAndWriteCommands.register(t);
         ProvisioningCommands.register(t);
         VerifyCommands.register(t);
