@@ -666,6 +666,20 @@ final class IscsiConnection implements ConnectionListener, LoginContext {
         }, null);
     }
 
+    /**
+     * Reports a SCSI asynchronous event (Async Message event 0, RFC 7143 §11.9.1): the sense data
+     * (e.g. a unit attention) goes in the data segment behind its SenseLength. Any thread; the
+     * sense buffer is copied (it is small).
+     */
+    void sendScsiAsyncEvent(long lun, ByteBuffer sense) {
+        byte[] data = SenseData.withLengthPrefix(sense);
+        runOnIo(() -> {
+            if (phase == Phase.FULL_FEATURE && !session.parameters().discovery()) {
+                sendResponse(new AsyncMessagePdu().event(AsyncMessagePdu.EVENT_SCSI).lun(lun), DataBuffers.wrap(data));
+            }
+        }, null);
+    }
+
     // ------------------------------------------------------------------ TMF (§11.5, §11.6)
 
     private void taskManagement(Pdu pdu) {

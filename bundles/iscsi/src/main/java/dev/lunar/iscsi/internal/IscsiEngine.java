@@ -115,6 +115,19 @@ public final class IscsiEngine {
         }
     }
 
+    /**
+     * Sends a SCSI asynchronous event to every session logged in to {@code targetIqn} (RFC 7143
+     * §11.9.1 event 0). Any thread. Nothing in the SCSI port SPI raises these yet.
+     */
+    public void scsiAsyncEvent(String targetIqn, long lun, java.nio.ByteBuffer sense) {
+        for (Session s : sessions.all()) {
+            IscsiConnection c = s.connection();
+            if (c != null && targetIqn.equals(s.parameters().targetName())) {
+                c.sendScsiAsyncEvent(lun, sense);
+            }
+        }
+    }
+
     TargetConfig target(String iqn) {
         for (TargetConfig t : targets.values()) {
             if (t.iqn().equals(iqn)) {

@@ -513,6 +513,19 @@ class SessionProtocolTest {
         assertEquals(1, r.header().get(36));
         assertEquals(5, r.header().getShort(42));
         r.release();
+        // A SCSI async event (a unit attention) carries sense behind its SenseLength.
+        rig.engine.scsiAsyncEvent(TestInitiator.TARGET, 0x0001000000000000L,
+                SenseData.fixed(dev.lunar.spi.scsi.Sense.of(6, 0x2a, 0x09)));
+        ini.conn.runTasks();
+        r = only();
+        assertEquals(Opcode.ASYNC_MESSAGE, r.opcode());
+        assertEquals(0, r.header().get(36));
+        assertEquals(0x0001000000000000L, Bhs.lun(r.header()));
+        byte[] d = r.data().toByteArray();
+        assertEquals(18, d[1]);
+        assertEquals(6, d[4]);
+        assertEquals(0x2a, d[14]);
+        r.release();
         assertTrue(DataInPdu.FLAG_STATUS == 1);
     }
 }
