@@ -37,9 +37,12 @@ public final class ModePages {
         // Caching (SBC-3 §6.5.5): WCE changeable, read cache always on (RCD 0).
         p.add(ModePage.page0(CACHING, 20, new int[] {2, writeCache ? CACHING_WCE : 0},
                 new int[] {2, CACHING_WCE}));
-        // Control (SPC-4 §7.5.7): TST 000b (one task set per LU), QERR 00b, GLTSD 1 (no log
-        // saving); D_SENSE and SWP changeable.
-        p.add(ModePage.page0(CONTROL, 12, new int[] {2, 0x02}, new int[] {2, CONTROL_D_SENSE, 4, CONTROL_SWP}));
+        // Control (SPC-4 §7.5.7): TST 000b (one task set per LU), GLTSD 1 (no log saving),
+        // QUEUE ALGORITHM MODIFIER 1 (SIMPLE tasks run concurrently and may complete in any
+        // order; overlapping writes are still ordered by the LBA range locks), QERR 00b,
+        // BUSY TIMEOUT PERIOD FFFFh (unlimited); D_SENSE and SWP changeable.
+        p.add(ModePage.page0(CONTROL, 12, new int[] {2, 0x02, 3, 0x10, 8, 0xff, 9, 0xff},
+                new int[] {2, CONTROL_D_SENSE, 4, CONTROL_SWP}));
         // Power Condition (SPC-4 §7.5.14): all timers off, nothing changeable.
         p.add(ModePage.page0(POWER_CONDITION, 40, new int[0], new int[0]));
         // Informational Exceptions Control (SPC-4 §7.5.13): DEXCPT set (we raise none);

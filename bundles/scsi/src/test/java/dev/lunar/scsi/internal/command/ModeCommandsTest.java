@@ -58,6 +58,17 @@ class ModeCommandsTest {
     }
 
     @Test
+    void controlPageValuesAreSane() {
+        byte[] d = h.run(0x1a, 0x08, 0x0a, 0, 255, 0).dataIn();
+        int p = 4;
+        assertTrue(((d[p + 2] >> 5) & 7) <= 1, "TST 0 or 1");
+        int qam = (d[p + 3] >> 4) & 0xf;
+        assertTrue(qam <= 1 || qam > 7, "QAM 0, 1 or >7");
+        assertTrue(((d[p + 3] >> 1) & 3) != 2, "QERR not 2");
+        assertTrue((((d[p + 8] & 0xff) << 8) | (d[p + 9] & 0xff)) != 0, "busy timeout period given");
+    }
+
+    @Test
     void unknownPageIsInvalidField() {
         h.run(0x1a, 0, 0x05, 0, 255, 0).assertInvalidField(2, 5);
     }
@@ -73,10 +84,11 @@ class ModeCommandsTest {
         assertEquals(0x04, c[4 + 2] & 0x04, "WCE changeable");
     }
 
+    /** A MODE SELECT(6) list with the current Control page (as MODE SENSE returns it), changed. */
     private byte[] controlPageSelect(int byte2, int byte4) {
+        byte[] current = h.run(0x1a, 0x08, 0x0a, 0, 255, 0).dataIn();
         byte[] list = new byte[4 + 12];
-        list[4] = 0x0a;
-        list[5] = 0x0a;
+        System.arraycopy(current, 4, list, 4, 12);
         list[4 + 2] = (byte) byte2;
         list[4 + 4] = (byte) byte4;
         return list;
