@@ -125,12 +125,14 @@ final class IscsiConnection implements ConnectionListener, LoginContext {
     private long lastActivity;
     private int pingTtt = Bhs.RESERVED_TAG;
     private long pingSent;
+    private final long connectedAt;
 
     IscsiConnection(IscsiEngine engine, Connection conn, PortalBinding portal) {
         this.engine = engine;
         this.conn = conn;
         this.portal = portal;
         this.lastActivity = engine.nanoTime();
+        this.connectedAt = lastActivity;
     }
 
     String id() {
@@ -507,10 +509,19 @@ final class IscsiConnection implements ConnectionListener, LoginContext {
      * periodically on the I/O thread.
      */
     void checkIdle(long now) {
+        EngineSettings s = engine.settings();
+        if (phase == Phase.LOGIN) {
+            // A login must finish within the ping timeout: a connection that never completes one
+            // holds resources without a session to account them to.
+            if (now - connectedAt > s.nopTimeoutMillis() * 1_000_000L) {
+                LOG.warn("Connection {}: login not finished within {} ms, closing", conn.id(), s.nopTimeoutMillis());
+                terminate(false);
+            }
+            return;
+        }
         if (phase != Phase.FULL_FEATURE) {
             return;
         }
-        EngineSettings s = engine.settings();
         if (s.nopIntervalMillis() <= 0) {
             return;
         }

@@ -452,6 +452,21 @@ class SessionProtocolTest {
         assertTrue(ini.conn.closed);
     }
 
+    @Test
+    void unfinishedLoginTimesOut() {
+        rig = new TestInitiator.Rig();
+        ini = rig.connect();
+        rig.clock[0] += 20_000_000_000L;
+        rig.engine.sweepIdle();
+        ini.conn.runTasks();
+        assertFalse(ini.conn.closed);
+        rig.clock[0] += 11_000_000_000L;
+        rig.engine.sweepIdle();
+        ini.conn.runTasks();
+        assertTrue(ini.conn.closed);
+        assertEquals(0, rig.engine.connectionCount());
+    }
+
     // ---------------------------------------------------------------- Text / SendTargets
 
     @Test
