@@ -1,6 +1,8 @@
 package dev.lunar.backend.file.internal;
 
 import java.nio.ByteBuffer;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.atomic.AtomicIntegerArray;
 
@@ -19,19 +21,19 @@ final class DirectBufferPool {
     private static final int KEEP_COUNT = 32;
     private static final int KEEP_BYTES = 4 << 20;
 
-    private final ConcurrentLinkedQueue<ByteBuffer>[] classes;
+    private final List<ConcurrentLinkedQueue<ByteBuffer>> classes;
     private final AtomicIntegerArray kept;
     private final int maxBytes;
 
-    @SuppressWarnings("unchecked")
     DirectBufferPool(int maxBytes) {
         int top = shiftFor(maxBytes);
         this.maxBytes = 1 << top;
-        this.classes = new ConcurrentLinkedQueue[top - MIN_SHIFT + 1];
-        for (int i = 0; i < classes.length; i++) {
-            classes[i] = new ConcurrentLinkedQueue<>();
+        List<ConcurrentLinkedQueue<ByteBuffer>> queues = new ArrayList<>();
+        for (int shift = MIN_SHIFT; shift <= top; shift++) {
+            queues.add(new ConcurrentLinkedQueue<>());
         }
-        this.kept = new AtomicIntegerArray(classes.length);
+        this.classes = List.copyOf(queues);
+        this.kept = new AtomicIntegerArray(classes.size());
     }
 
     private static int shiftFor(int bytes) {
@@ -48,7 +50,7 @@ final class DirectBufferPool {
             return aligned(length).limit(length);
         }
         int cls = shiftFor(length) - MIN_SHIFT;
-        ByteBuffer b = classes[cls].poll();
+        ByteBuffer b = classes.get(cls).poll();
         if (b != null) {
             kept.decrementAndGet(cls);
         } else {
@@ -65,7 +67,7 @@ final class DirectBufferPool {
         int cls = shiftFor(capacity) - MIN_SHIFT;
         int keep = Math.max(1, Math.min(KEEP_COUNT, KEEP_BYTES / capacity));
         if (kept.incrementAndGet(cls) <= keep) {
-            classes[cls].offer(b);
+            classes.get(cls).offer(b);
         } else {
             kept.decrementAndGet(cls);
         }
