@@ -186,7 +186,14 @@ public final class LunBinding {
         try {
             BlockDevice dev = b.open(c.name(), c.options());
             bound = b;
+            Geometry before = unit.geometry();
             unit.attach(dev);
+            Geometry after = dev.geometry();
+            if (before != null && (before.blockCount() != after.blockCount()
+                    || before.blockSize() != after.blockSize())) {
+                // The device came back with another size (resized while away): SBC-3 §4.9.
+                unit.unitAttentions().establishForAll(SenseCodes.UA_CAPACITY_CHANGED, null);
+            }
             LOG.info("{} is ready on backend '{}' ({} blocks of {} bytes)", unit, c.backend(),
                     dev.geometry().blockCount(), dev.geometry().blockSize());
         } catch (BackendException | RuntimeException e) {

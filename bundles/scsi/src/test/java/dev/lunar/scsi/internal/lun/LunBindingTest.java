@@ -28,7 +28,7 @@ class LunBindingTest {
     static final String TARGET = "iqn.2026-01.dev.lunar:bind";
 
     /** A backend kind handing out memory devices; remembers what it opened. */
-    static final class MemoryBackend implements Backend {
+    static class MemoryBackend implements Backend {
         final String kind;
         final List<MemoryBlockDevice> opened = new ArrayList<>();
         final List<Map<String, String>> options = new ArrayList<>();
@@ -140,6 +140,24 @@ class LunBindingTest {
         b.backendAdded(second);
         turAfterUas(0).assertGood();
         assertArrayEquals(naa, b.logicalUnit().identity().naa());
+    }
+
+    @Test
+    void backendReturningWithAnotherSizeRaisesCapacityDataHasChanged() {
+        LunBinding b = binding(config("d", 0, "mem", "64K"));
+        MemoryBackend first = new MemoryBackend("mem");
+        b.backendAdded(first);
+        turAfterUas(0).assertGood();
+        b.backendRemoved(first);
+        MemoryBackend bigger = new MemoryBackend("mem") {
+            @Override
+            public BlockDevice open(String name, Map<String, String> opts) {
+                return new MemoryBlockDevice(MemoryBlockDevice.geometry(256, 16));
+            }
+        };
+        b.backendAdded(bigger);
+        tur(0).assertCheckCondition(0x6, 0x2a, 0x09);
+        tur(0).assertGood();
     }
 
     @Test
