@@ -1,7 +1,6 @@
 package dev.lunar.scsi.internal.command;
 
 import static dev.lunar.scsi.internal.command.CommandFlag.MEDIUM;
-import static dev.lunar.scsi.internal.command.CommandFlag.WRITES_MEDIUM;
 
 import dev.lunar.scsi.internal.lun.LogicalUnit;
 import dev.lunar.scsi.internal.sense.SenseEncoder;
@@ -47,7 +46,9 @@ final class CopyCommands {
     }
 
     static void register(CommandTable t) {
-        t.add(EXTENDED_COPY, SA_LID1, "EXTENDED COPY(LID1)", CopyCommands::extendedCopy, MEDIUM, WRITES_MEDIUM);
+        // Not WRITES_MEDIUM: the LU receiving the command may be only the source (a read-only
+        // snapshot, say); every destination's write protection is checked per segment instead.
+        t.add(EXTENDED_COPY, SA_LID1, "EXTENDED COPY(LID1)", CopyCommands::extendedCopy, MEDIUM);
         t.add(RECEIVE_COPY_RESULTS, SA_COPY_STATUS, "RECEIVE COPY RESULTS/COPY STATUS", CopyCommands::copyStatus);
         t.add(RECEIVE_COPY_RESULTS, SA_OPERATING_PARAMETERS, "RECEIVE COPY RESULTS/OPERATING PARAMETERS",
                 CopyCommands::operatingParameters);
@@ -135,12 +136,41 @@ final class CopyCommands {
             steps.add((CopyJob.Step) resolved);
         }
         CopyResults.Operation operation = op;
-        new CopyJob(c, steps, operation, () -> {
+        CopyJob job = new CopyJob(c, steps, operation, () -> {
             if (operation != null) {
                 operation.finish(true, null);
             }
             c.good();
-        }).start();
+        });
+        lockDestinations(c, steps, job::start);
+    }
+
+    /**
+     * Takes the {@link LbaRangeLocks} lock over the span of all destination ranges when they are
+     * on one logical unit, so a COMPARE AND WRITE or ORWRITE there is atomic against the copy too.
+     * A command may hold only one range lock (that is what keeps the locks deadlock-free), so a
+     * copy writing to several logical units runs unlocked.
+     */
+    private static void lockDestinations(Command c, List<CopyJob.Step> steps, Runnable then) {
+        LogicalUnit dst = null;
+        long first = Long.MAX_VALUE;
+        long end = 0;
+        for (CopyJob.Step s : steps) {
+            if (dst != null && s.destination() != dst) {
+                then.run();
+                return;
+            }
+            dst = s.destination();
+            if (s.segment().blocks() > 0) {
+                first = Math.min(first, s.segment().destinationLba());
+                end = Math.max(end, s.segment().destinationLba() + s.segment().blocks());
+            }
+        }
+        if (dst == null || end == 0) {
+            then.run();
+            return;
+        }
+        LbaRangeLocks.of(dst).acquire(c, first, end - first, then);
     }
 
     /** The segment with its copy targets, or the sense that refuses it (SPC-4 §6.4.6.1). */
@@ -169,8 +199,7 @@ final class CopyCommands {
         if (!fits(s.destinationLba(), s.blocks(), dg)) {
             return CopySense.inSegment(CopySense.SEGMENT_REFUSED, Segment.DESTINATION_LBA_AT);
         }
-        // The command's own LU was checked by the dispatcher; another destination is checked here.
-        if (dst != c.lu() && (dst.writeProtected() || c.nexus().readOnly())) {
+        if (dst == c.lu() ? c.writeProtected() : dst.writeProtected() || c.nexus().readOnly()) {
             return Sense.WRITE_PROTECTED;
         }
         return new CopyJob.Step(s, src, dst);

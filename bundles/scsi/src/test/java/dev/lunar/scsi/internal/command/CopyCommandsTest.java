@@ -9,6 +9,7 @@ import dev.lunar.scsi.internal.ScsiHarness;
 import dev.lunar.scsi.internal.TestPort;
 import dev.lunar.scsi.internal.lun.LogicalUnit;
 import dev.lunar.scsi.internal.target.ScsiNexus;
+import dev.lunar.spi.backend.Geometry;
 import dev.lunar.spi.buffer.BufferLeakDetector;
 import dev.lunar.spi.scsi.Sense;
 import dev.lunar.spi.scsi.TaskAttribute;
@@ -337,5 +338,41 @@ class CopyCommandsTest {
         }
         assertTrue(p.wasAborted());
         assertEquals(1, h.device.writes, "no piece starts after the abort");
+    }
+
+    @Test
+    void copyToAWriteProtectedDestinationIsRefused() {
+        Geometry ro = new Geometry(512, 2048, 0, 8, 0, 0, 0, 0, false, true, false, 1);
+        MemoryBlockDevice roDev = new MemoryBlockDevice(ro);
+        LogicalUnit lu2 = new LogicalUnit("lun2", ScsiHarness.TARGET, 2, "memory", 64, null);
+        lu2.attach(roDev);
+        h.core.addLogicalUnit(lu2);
+        h.clearUnitAttentions(h.nexus);
+        xcopy(new ListBuilder().cscd(h.lu).cscd(lu2).segment(0, 1, 4, 0, 0).build())
+                .assertCheckCondition(Sense.DATA_PROTECT, 0x27, 0x00);
+        assertEquals(0, roDev.writes);
+        // The read-only LU may still be the source of a copy sent to it.
+        roDev.fill(0, pattern(4 * 512, 2));
+        TestPort p = h.send(h.nexus, 2, TaskAttribute.SIMPLE,
+                new ListBuilder().cscd(lu2).cscd(h.lu).segment(0, 1, 4, 0, 600).build(), 0,
+                ScsiHarness.cdb(0x83, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 16 + 64 + 28, 0, 0));
+        p.assertGood();
+        assertArrayEquals(pattern(4 * 512, 2), h.device.bytes(600, 4));
+    }
+
+    @Test
+    void overlappingWriteWaitsForTheCopyToItsRange() {
+        h.device.fill(0, pattern(4 * 512, 1));
+        h.device.hold(true);
+        TestPort copy = xcopy(new ListBuilder().cscd(h.lu).segment(0, 0, 4, 0, 100).build());
+        TestPort w = h.send(h.nexus, 0, TaskAttribute.SIMPLE, pattern(512, 9), 0,
+                ScsiHarness.cdb(0x2a, 0, 0, 0, 0, 101, 0, 0, 1, 0));
+        assertEquals(0, w.dataOutRequests(), "the WRITE into the destination range waits");
+        while (h.device.releaseHeld() > 0) {
+            // drain
+        }
+        copy.assertGood();
+        w.assertGood();
+        assertArrayEquals(pattern(512, 9), h.device.bytes(101, 1), "the later WRITE lands last");
     }
 }
