@@ -373,16 +373,27 @@ final class IscsiTask implements ScsiTask, CommandWindow.Pending {
         }
     }
 
-    /** Hands the device server every requested range that has fully arrived. */
+    /**
+     * Hands the device server every requested range that has fully arrived. A receiver may
+     * complete the task at once, so each is called outside any iteration over the requests.
+     */
     private void satisfy() {
-        for (Iterator<DataRequest> it = requests.iterator(); it.hasNext() && state == State.RUNNING; ) {
-            DataRequest r = it.next();
-            DataBuffer got = extract(r.offset, r.length);
-            if (got != null) {
-                it.remove();
-                outDelivered += r.length;
-                r.receiver.received(got);
+        while (state == State.RUNNING) {
+            DataRequest ready = null;
+            DataBuffer got = null;
+            for (DataRequest r : requests) {
+                got = extract(r.offset, r.length);
+                if (got != null) {
+                    ready = r;
+                    break;
+                }
             }
+            if (ready == null) {
+                return;
+            }
+            requests.remove(ready);
+            outDelivered += ready.length;
+            ready.receiver.received(got);
         }
     }
 
