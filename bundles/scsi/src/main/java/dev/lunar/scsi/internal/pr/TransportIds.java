@@ -28,7 +28,7 @@ public final class TransportIds {
         byte[] name = initiatorPort.getBytes(StandardCharsets.UTF_8);
         int padded = Math.max(20, (name.length + 1 + 3) & ~3);
         byte[] out = new byte[4 + padded];
-        int format = initiatorPort.contains(",i,0x") ? FORMAT_PORT : FORMAT_NAME;
+        int format = initiatorPort.toLowerCase(java.util.Locale.ROOT).contains(",i,0x") ? FORMAT_PORT : FORMAT_NAME;
         out[0] = (byte) ((format << 6) | PROTOCOL_ISCSI);
         out[2] = (byte) (padded >>> 8);
         out[3] = (byte) padded;
