@@ -11,6 +11,7 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
 import dev.lunar.spi.backend.BackendException;
 import dev.lunar.spi.backend.BlockDevice;
 import dev.lunar.spi.backend.Geometry;
+import dev.lunar.spi.backend.IoCompletion;
 import dev.lunar.spi.backend.Provisioning;
 import dev.lunar.spi.buffer.BufferLeakDetector;
 import dev.lunar.spi.buffer.DataBuffer;
@@ -18,10 +19,12 @@ import dev.lunar.spi.buffer.DataBuffers;
 import dev.lunar.spi.scsi.Sense;
 import java.nio.ByteBuffer;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Collections;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Random;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
@@ -631,7 +634,7 @@ public abstract class BlockDeviceContractTest {
     }
 
     /** Adapts a read completion to a probe of no result, for I/Os that must fail. */
-    private static final class ForwardingDataProbe implements dev.lunar.spi.backend.IoCompletion<DataBuffer> {
+    private static final class ForwardingDataProbe implements IoCompletion<DataBuffer> {
         private final IoProbe<Void> target;
 
         ForwardingDataProbe(IoProbe<Void> target) {
@@ -671,7 +674,7 @@ public abstract class BlockDeviceContractTest {
                         byte[] data = pattern(lba, 3, bs, id * 1000 + round);
                         writeBytes(d, lba, data, round % 7 == 0);
                         byte[] back = readBytes(d, lba, 3);
-                        if (!java.util.Arrays.equals(data, back)) {
+                        if (!Arrays.equals(data, back)) {
                             throw new AssertionError("thread " + id + " round " + round + " read other data at " + lba);
                         }
                     }
@@ -738,9 +741,9 @@ public abstract class BlockDeviceContractTest {
     }
 
     private static void assertBlockIsSomeVersion(byte[] got, int b, long block, int bs, int versions) {
-        byte[] mine = java.util.Arrays.copyOfRange(got, b * bs, (b + 1) * bs);
+        byte[] mine = Arrays.copyOfRange(got, b * bs, (b + 1) * bs);
         for (int v = 0; v <= versions; v++) {
-            if (java.util.Arrays.equals(mine, pattern(block, 1, bs, v))) {
+            if (Arrays.equals(mine, pattern(block, 1, bs, v))) {
                 return;
             }
         }
@@ -827,7 +830,7 @@ public abstract class BlockDeviceContractTest {
         BlockDevice d = open("blockSize", "4096");
         int bs = 4096;
         Map<Long, Integer> written = new HashMap<>();
-        java.util.Random rnd = new java.util.Random(42);
+        Random rnd = new Random(42);
         long n = d.geometry().blockCount();
         for (int i = 0; i < 200; i++) {
             long lba = rnd.nextInt((int) Math.min(n - 8, Integer.MAX_VALUE));
