@@ -30,8 +30,34 @@ public final class Dispatcher {
         this.table = table;
     }
 
-    /** Nexus.execute: called on the session's I/O thread in command order; never blocks. */
+    /**
+     * Nexus.execute: called on the session's I/O thread in command order; never blocks, never
+     * throws (STYLE rule 6: a bug here becomes HARDWARE ERROR sense for that task, not an
+     * exception in the port).
+     */
     public void execute(ScsiNexus nexus, ScsiTask task) {
+        Command c;
+        try {
+            c = admit(nexus, task);
+        } catch (RuntimeException e) {
+            LOG.warn("Could not dispatch a task of {}", nexus, e);
+            reject(task, SenseCodes.INTERNAL_TARGET_FAILURE, false);
+            return;
+        }
+        if (c != null) {
+            start(c);
+        }
+    }
+
+    /**
+     * Everything up to task set admission; returns the command when it may start now, null when
+     * it was answered already or waits in the task set.
+     */
+    private Command admit(ScsiNexus nexus, ScsiTask task) {
+        if (task.cdb().limit() < 1) {
+            reject(task, SenseCodes.INVALID_OPCODE, false);
+            return null;
+        }
         LogicalUnit lu = nexus.target().lookup(task.lun());
         int opcode = task.cdb().get(0) & 0xff;
         int serviceAction = task.cdb().limit() > 1 ? task.cdb().get(1) & 0x1f : 0;
@@ -40,14 +66,14 @@ public final class Dispatcher {
             // SPC-4 §4.6.?: a command to an unmapped LUN other than INQUIRY, REPORT LUNS and
             // REQUEST SENSE gets LOGICAL UNIT NOT SUPPORTED.
             reject(task, SenseCodes.LUN_NOT_SUPPORTED, false);
-            return;
+            return null;
         }
         boolean dsense = lu != null && lu.modePages().descriptorSense();
         if (d == null) {
             reject(task, table.hasServiceActions(opcode)
                     ? SenseCodes.INVALID_FIELD_IN_CDB.withFieldPointer(true, 1, 4)
                     : SenseCodes.INVALID_OPCODE, dsense);
-            return;
+            return null;
         }
         Command c = new Command(task, nexus, lu, d, sequence.incrementAndGet());
         // NACA = 1 needs NormACA support we do not claim in INQUIRY (SAM-5 §5.8.2).
@@ -55,16 +81,15 @@ public final class Dispatcher {
         if ((control & 0x04) != 0) {
             int len = CommandDescriptor.cdbLength(opcode);
             reject(task, SenseCodes.INVALID_FIELD_IN_CDB.withFieldPointer(true, len - 1, 2), dsense);
-            return;
+            return null;
         }
         if (task.attribute() == TaskAttribute.ACA) {
             // No ACA condition ever exists here (NormACA = 0), so an ACA task is an error (SAM-5 §8.6.5).
             reject(task, SenseCodes.INVALID_MESSAGE, dsense);
-            return;
+            return null;
         }
         if (lu == null) {
-            start(c);
-            return;
+            return c;
         }
         lu.unitAttentions().nexusSeen(nexus.name(), SenseCodes.UA_POWER_ON_RESET);
         TaskSet ts = lu.taskSet();
@@ -73,13 +98,15 @@ public final class Dispatcher {
             case FULL -> {
                 LOG.debug("{}: task set full, {}", lu, c);
                 task.complete(ScsiStatus.TASK_SET_FULL, null);
+                return null;
             }
-            case OVERLAPPED -> overlapped(ts, c, dsense);
+            case OVERLAPPED -> {
+                overlapped(ts, c, dsense);
+                return null;
+            }
             case ENABLED, DORMANT -> {
                 c.onFinish(() -> startAll(ts.remove(c)));
-                if (a == TaskSet.Admission.ENABLED) {
-                    start(c);
-                }
+                return a == TaskSet.Admission.ENABLED ? c : null;
             }
             default -> throw new IllegalStateException(a.name());
         }

@@ -78,7 +78,19 @@ public final class TaskManagement {
             }
         }
         LOG.debug("{}: {} on {}", nexus, request.function(), lu == null ? nexus.target() : lu);
-        f.run(nexus, lu, request, done);
+        java.util.concurrent.atomic.AtomicBoolean answered = new java.util.concurrent.atomic.AtomicBoolean();
+        Consumer<TmfResponse> once = r -> {
+            if (answered.compareAndSet(false, true)) {
+                done.accept(r);
+            }
+        };
+        try {
+            f.run(nexus, lu, request, once);
+        } catch (RuntimeException e) {
+            // Nothing throws across the SPI, and the port always gets its one answer.
+            LOG.warn("{} on {} failed inside the device server", request.function(), nexus, e);
+            once.accept(TmfResponse.of(TmfResult.FUNCTION_REJECTED));
+        }
     }
 
     private void abortTask(ScsiNexus n, LogicalUnit lu, TmfRequest r, Consumer<TmfResponse> done) {

@@ -28,6 +28,12 @@ class DispatcherTest {
     }
 
     @Test
+    void emptyCdbIsAnsweredNotThrown() {
+        TestPort p = h.send(h.nexus, 0, TaskAttribute.SIMPLE, null, 0, new byte[0]);
+        p.assertCheckCondition(0x5, 0x20, 0x00);
+    }
+
+    @Test
     void unknownServiceActionPointsAtTheServiceActionField() {
         h.run(0x9e, 0x1f, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 32, 0, 0).assertInvalidField(1, 4);
     }
