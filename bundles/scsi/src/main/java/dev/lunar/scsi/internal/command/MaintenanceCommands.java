@@ -448,14 +448,19 @@ final class MaintenanceCommands {
         Geometry g = c.geometry();
         boolean immediate = c.bit(1, 7);
         boolean ause = c.bit(1, 5);
+        boolean busy;
         synchronized (s) {
-            if (s.inProgress) {
-                c.fail(SenseCodes.NOT_READY_SANITIZE_IN_PROGRESS);
-                return;
+            busy = s.inProgress;
+            if (!busy) {
+                s.inProgress = true;
+                s.blocksDone = 0;
+                s.blocksTotal = g.blockCount() * method.passes();
             }
-            s.inProgress = true;
-            s.blocksDone = 0;
-            s.blocksTotal = g.blockCount() * method.passes();
+        }
+        if (busy) {
+            // Two sanitizes raced past the gate: the second one waits for nothing, it is refused.
+            c.fail(SenseCodes.NOT_READY_SANITIZE_IN_PROGRESS);
+            return;
         }
         LOG.info("{}: SANITIZE {} of {} blocks started ({} pass(es))", lu, method.name(), g.blockCount(),
                 method.passes());

@@ -147,7 +147,15 @@ final class ReservationCommands {
      * LU do not let through from this nexus. Runs after the unit attention check.
      */
     static boolean admit(Command c) {
-        ReservationState s = state(c.lu());
+        if (allowed(state(c.lu()), c)) {
+            return true;
+        }
+        // Completed outside the state's lock: completion starts dormant tasks, whose gates lock it again.
+        c.complete(ScsiStatus.RESERVATION_CONFLICT, null);
+        return false;
+    }
+
+    private static boolean allowed(ReservationState s, Command c) {
         ScsiNexus n = c.nexus();
         synchronized (s) {
             if (s.idle()) {
@@ -155,7 +163,7 @@ final class ReservationCommands {
             }
             String spc2 = s.spc2Holder();
             if (spc2 != null && !spc2.equals(n.name()) && !spc2Allowed(c)) {
-                return conflict(c);
+                return false;
             }
             PrType type = s.type();
             if (type == null) {
@@ -166,16 +174,8 @@ final class ReservationCommands {
                 return true;
             }
             Access a = access(c);
-            if (a == Access.ALWAYS || (a == Access.READ && !type.exclusiveAccess())) {
-                return true;
-            }
-            return conflict(c);
+            return a == Access.ALWAYS || (a == Access.READ && !type.exclusiveAccess());
         }
-    }
-
-    private static boolean conflict(Command c) {
-        c.complete(ScsiStatus.RESERVATION_CONFLICT, null);
-        return false;
     }
 
     private static boolean spc2Allowed(Command c) {
