@@ -353,6 +353,9 @@ class CopyCommandsTest {
         assertEquals(0, roDev.writes);
         // The read-only LU may still be the source of a copy sent to it.
         roDev.fill(0, pattern(4 * 512, 2));
+        for (int i = 0; i < 5; i++) { // consume LUN 2's power-on unit attention
+            h.send(h.nexus, 2, TaskAttribute.SIMPLE, null, 0, ScsiHarness.cdb(0, 0, 0, 0, 0, 0));
+        }
         TestPort p = h.send(h.nexus, 2, TaskAttribute.SIMPLE,
                 new ListBuilder().cscd(lu2).cscd(h.lu).segment(0, 1, 4, 0, 600).build(), 0,
                 ScsiHarness.cdb(0x83, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 16 + 64 + 28, 0, 0));
