@@ -14,6 +14,7 @@ import org.osgi.service.component.annotations.Reference;
 import org.osgi.service.component.annotations.ReferenceCardinality;
 import org.osgi.service.component.annotations.ReferencePolicy;
 import org.osgi.service.component.annotations.ReferencePolicyOption;
+import org.osgi.service.metatype.annotations.Designate;
 
 /**
  * One instance per {@value ConfigPids#LUN} factory configuration. Forwards the configuration and
@@ -23,6 +24,7 @@ import org.osgi.service.component.annotations.ReferencePolicyOption;
  */
 @Component(configurationPid = ConfigPids.LUN, configurationPolicy = ConfigurationPolicy.REQUIRE,
         service = {}, immediate = true)
+@Designate(ocd = LunConfiguration.class, factory = true)
 public final class LunComponent {
 
     private final LunRegistry registry;
