@@ -17,9 +17,11 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
+import java.util.concurrent.TimeUnit;
 import javax.inject.Inject;
 import org.apache.karaf.shell.api.console.Session;
 import org.apache.karaf.shell.api.console.SessionFactory;
+import org.junit.Before;
 import org.junit.Test;
 import org.junit.runner.RunWith;
 import org.ops4j.pax.exam.Configuration;
@@ -77,6 +79,42 @@ public class LunarDistributionIT {
                             System.getProperty("user.home") + "/.m2/repository")),
             systemProperty("lunar.itest").value("true"),
         };
+    }
+
+    /**
+     * Waits (bounded) until boot is over. Pax Exam installs its own feature next to our boot
+     * features, and the resulting bundle refresh restarts the shell bundle; a test that ran in
+     * that window would report a transient state, not a defect.
+     */
+    @Before
+    public void awaitBootFinished() throws Exception {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(120);
+        while (System.nanoTime() < deadline) {
+            if (allActive() && commandAvailable("lunar:status")) {
+                return;
+            }
+            Thread.sleep(500);
+        }
+        // fall through: the assertions below then say what is missing
+    }
+
+    private boolean allActive() {
+        int active = 0;
+        for (Bundle bundle : bundleContext.getBundles()) {
+            if (EXPECTED_BUNDLES.contains(bundle.getSymbolicName()) && bundle.getState() == Bundle.ACTIVE) {
+                active++;
+            }
+        }
+        return active == EXPECTED_BUNDLES.size();
+    }
+
+    private boolean commandAvailable(String command) {
+        try {
+            execute(command);
+            return true;
+        } catch (Exception notYet) {
+            return false;
+        }
     }
 
     @Test
