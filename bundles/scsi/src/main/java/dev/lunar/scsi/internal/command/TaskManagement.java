@@ -154,7 +154,11 @@ public final class TaskManagement {
                 for (LogicalUnitListener l : table.listeners()) {
                     l.nexusLost(lu, n);
                 }
-                lu.unitAttentions().establish(n.name(), SenseCodes.UA_NEXUS_LOSS);
+                if (done != null) {
+                    // I_T NEXUS RESET: the nexus goes on and learns of it. After a real loss a new
+                    // login under the same name starts with POWER ON instead (see nexusOpened).
+                    lu.unitAttentions().establish(n.name(), SenseCodes.UA_NEXUS_LOSS);
+                }
             }
             if (done != null) {
                 done.accept(TmfResponse.of(TmfResult.FUNCTION_COMPLETE));

@@ -40,6 +40,18 @@ public final class UnitAttentions {
         });
     }
 
+    /**
+     * A new I_T nexus logged in under this name: whatever was pending for an earlier nexus of the
+     * same name is replaced by {@code resetCondition} (29/00). The initiator re-validates
+     * everything after that condition anyway, and initiators such as libiscsi clear exactly the
+     * reset conditions with TEST UNIT READY right after login and give up on any other.
+     */
+    public synchronized void nexusOpened(String nexus, Sense resetCondition) {
+        Deque<Sense> q = new ArrayDeque<>();
+        q.add(resetCondition);
+        pending.put(nexus, q);
+    }
+
     /** Establishes {@code sense} for one nexus. A reset (ASC 29h) supersedes everything pending. */
     public synchronized void establish(String nexus, Sense sense) {
         Deque<Sense> q = pending.computeIfAbsent(nexus, k -> new ArrayDeque<>());

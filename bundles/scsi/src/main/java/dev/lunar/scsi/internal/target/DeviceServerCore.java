@@ -66,7 +66,7 @@ public final class DeviceServerCore implements DeviceServer {
         t.nexuses().add(n);
         t.relativePorts().add(relativeTargetPortId);
         for (LogicalUnit lu : t.logicalUnits()) {
-            lu.unitAttentions().nexusSeen(n.name(), SenseCodes.UA_POWER_ON_RESET);
+            lu.unitAttentions().nexusOpened(n.name(), SenseCodes.UA_POWER_ON_RESET);
         }
         LOG.debug("Opened {} on {}", n, t);
         return n;
