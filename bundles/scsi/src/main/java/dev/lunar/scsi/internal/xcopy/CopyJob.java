@@ -77,8 +77,11 @@ public final class CopyJob {
         int max = Math.max(1, Math.min(s.source().geometry().maxTransferBlocks(),
                 s.destination().geometry().maxTransferBlocks()));
         int n = (int) Math.min(max, s.segment().blocks() - blocksDone);
-        long from = s.segment().sourceLba() + blocksDone;
-        long to = s.segment().destinationLba() + blocksDone;
+        // Like memmove: when the destination overlaps the source from above, copy from the end,
+        // so no block is overwritten before it was read.
+        long at = backward(s) ? s.segment().blocks() - blocksDone - n : blocksDone;
+        long from = s.segment().sourceLba() + at;
+        long to = s.segment().destinationLba() + at;
         blocksDone += n;
         read(s.source(), from, n, data -> write(s.destination(), to, data, () -> {
             if (operation != null) {
@@ -86,6 +89,12 @@ public final class CopyJob {
             }
             loop.next();
         }));
+    }
+
+    private static boolean backward(Step s) {
+        long src = s.segment().sourceLba();
+        long dst = s.segment().destinationLba();
+        return s.source() == s.destination() && dst > src && dst < src + s.segment().blocks();
     }
 
     private void read(LogicalUnit lu, long lba, int blocks, Consumer<DataBuffer> then) {

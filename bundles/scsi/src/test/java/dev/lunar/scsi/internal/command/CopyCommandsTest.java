@@ -378,4 +378,37 @@ class CopyCommandsTest {
         w.assertGood();
         assertArrayEquals(pattern(512, 9), h.device.bytes(101, 1), "the later WRITE lands last");
     }
+
+    @Test
+    void overlappingCopyWithinTheLogicalUnitBehavesLikeMemmove() {
+        byte[] data = pattern(40 * 512, 7);
+        h.device.fill(0, data);
+        xcopy(new ListBuilder().cscd(h.lu).segment(0, 0, 40, 0, 10).build()).assertGood();
+        assertArrayEquals(data, h.device.bytes(10, 40), "upwards overlap");
+        xcopy(new ListBuilder().cscd(h.lu).segment(0, 0, 40, 10, 5).build()).assertGood();
+        assertArrayEquals(data, h.device.bytes(5, 40), "downwards overlap");
+    }
+
+    @Test
+    void sameListIdentifierWhileRunningIsOperationInProgress() {
+        h.device.hold(true);
+        TestPort first = xcopy(new ListBuilder().cscd(h.lu).segment(0, 0, 4, 0, 100).build());
+        TestPort second = xcopy(new ListBuilder().cscd(h.lu).segment(0, 0, 4, 0, 200).build());
+        second.assertCheckCondition(0x5, 0x00, 0x16);
+        TestPort status = receiveCopyResults(h.nexus, 0x00, 1);
+        status.assertGood();
+        assertEquals(0x00, status.dataIn()[4], "operation in progress");
+        // Another list identifier (and no list identifier at all) runs alongside.
+        ListBuilder other = new ListBuilder().cscd(h.lu).segment(0, 0, 4, 0, 300);
+        other.listId = 2;
+        TestPort third = xcopy(other.build());
+        TestPort unnamed = xcopy(new ListBuilder().usage(3).cscd(h.lu).segment(0, 0, 4, 0, 400).build());
+        while (h.device.releaseHeld() > 0) {
+            // drain
+        }
+        first.assertGood();
+        third.assertGood();
+        unnamed.assertGood();
+        assertEquals(0x01, receiveCopyResults(h.nexus, 0x00, 1).dataIn()[4]);
+    }
 }
