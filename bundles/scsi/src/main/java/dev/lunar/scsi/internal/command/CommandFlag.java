@@ -9,7 +9,7 @@ public enum CommandFlag {
     NO_UNIT_ATTENTION,
     /**
      * Answered even when the LUN is not mapped (the handler sees {@code lu() == null}):
-     * INQUIRY with peripheral qualifier 011b, REPORT LUNS, REQUEST SENSE (SPC-4 §4.6.?, SAM-5 §4.7.2).
+     * INQUIRY with peripheral qualifier 011b, REPORT LUNS, REQUEST SENSE (SPC-4 INQUIRY and REPORT LUNS, SAM-5 logical unit addressing).
      */
     WITHOUT_LOGICAL_UNIT,
     /** Needs an open backend and a started unit; otherwise NOT READY (SBC-3 §4.17). */

@@ -63,7 +63,7 @@ public final class Dispatcher {
         int serviceAction = task.cdb().limit() > 1 ? task.cdb().get(1) & 0x1f : 0;
         CommandDescriptor d = table.lookup(opcode, serviceAction);
         if (lu == null && (d == null || !d.has(CommandFlag.WITHOUT_LOGICAL_UNIT))) {
-            // SPC-4 §4.6.?: a command to an unmapped LUN other than INQUIRY, REPORT LUNS and
+            // SPC-4 (INQUIRY, REPORT LUNS, REQUEST SENSE clauses): a command to an unmapped LUN other than INQUIRY, REPORT LUNS and
             // REQUEST SENSE gets LOGICAL UNIT NOT SUPPORTED.
             reject(task, SenseCodes.LUN_NOT_SUPPORTED, false);
             return null;

@@ -16,7 +16,7 @@ final class ModeCommands {
     static final int ALL_PAGES = 0x3f;
     static final int ALL_SUBPAGES = 0xff;
 
-    /** Page control values (SPC-4 §6.11.?). */
+    /** Page control values (SPC-4 MODE SENSE(6), PC field). */
     static final int PC_CURRENT = 0;
     static final int PC_CHANGEABLE = 1;
     static final int PC_DEFAULT = 2;

@@ -17,7 +17,7 @@ public final class ModePages {
     public static final int CONTROL = 0x0a;
     public static final int POWER_CONDITION = 0x1a;
     public static final int INFORMATIONAL_EXCEPTIONS = 0x1c;
-    /** Subpage of 1Ch: Logical Block Provisioning (SBC-3 §6.5.?). */
+    /** Subpage of 1Ch: Logical Block Provisioning (SBC-3, mode parameters). */
     public static final int LBP_SUBPAGE = 0x02;
 
     /** Caching page byte 2: WCE bit (SBC-3 §6.5.5). */
@@ -50,7 +50,7 @@ public final class ModePages {
         p.add(ModePage.page0(INFORMATIONAL_EXCEPTIONS, 12, new int[] {2, 0x08},
                 new int[] {2, 0x98, 3, 0x0f, 4, 0xff, 5, 0xff, 6, 0xff, 7, 0xff, 8, 0xff, 9, 0xff, 10, 0xff, 11, 0xff}));
         if (thin) {
-            // Logical Block Provisioning (SBC-3 §6.5.?): header only, no threshold descriptors.
+            // Logical Block Provisioning (SBC-3, mode parameters): header only, no threshold descriptors.
             p.add(ModePage.subpage(INFORMATIONAL_EXCEPTIONS, LBP_SUBPAGE, 16, new int[0], new int[0]));
         }
         this.pages = List.copyOf(p);

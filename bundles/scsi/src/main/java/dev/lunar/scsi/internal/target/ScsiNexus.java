@@ -8,7 +8,7 @@ import dev.lunar.spi.scsi.TmfResult;
 import java.util.function.Consumer;
 
 /**
- * One I_T nexus (SAM-5 §4.6.?): an initiator port logged in to a target port of one target. Its
+ * One I_T nexus: an initiator port logged in to a target port of one target. Its
  * {@link #name()} keys per-nexus state in the logical units (unit attentions, reservations).
  */
 public final class ScsiNexus implements Nexus {
