@@ -70,11 +70,15 @@ public final class ReservationState {
     }
 
     /**
-     * RESERVE(6)/(10) (SPC-2 §7.21). SPC-4 §5.13.3: while any registration exists, RESERVE and
-     * RELEASE conflict.
+     * RESERVE(6)/(10) (SPC-2 §7.21). While registrations exist, SPC-4 §5.13.3 (CRH = 1) applies:
+     * from a persistent reservation holder it is accepted without effect, from anyone else it
+     * conflicts.
      */
     public synchronized Verdict reserveSpc2(ScsiNexus n) {
-        if (!registrations.isEmpty() || (spc2Holder != null && !spc2Holder.equals(n.name()))) {
+        if (!registrations.isEmpty()) {
+            return persistentHolderException(n);
+        }
+        if (spc2Holder != null && !spc2Holder.equals(n.name())) {
             return Verdict.CONFLICT;
         }
         spc2Holder = n.name();
@@ -84,12 +88,16 @@ public final class ReservationState {
     /** RELEASE(6)/(10): releases the nexus's own reservation; from anyone else it does nothing. */
     public synchronized Verdict releaseSpc2(ScsiNexus n) {
         if (!registrations.isEmpty()) {
-            return Verdict.CONFLICT;
+            return persistentHolderException(n);
         }
         if (n.name().equals(spc2Holder)) {
             spc2Holder = null;
         }
         return Verdict.GOOD;
+    }
+
+    private Verdict persistentHolderException(ScsiNexus n) {
+        return isHolder(registrationOf(n)) ? Verdict.GOOD : Verdict.CONFLICT;
     }
 
     /** I_T nexus loss ends the nexus's SPC-2 reservation (SPC-2 §5.5.1); PRs stay. */

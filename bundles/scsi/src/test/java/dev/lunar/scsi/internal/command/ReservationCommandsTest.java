@@ -175,6 +175,13 @@ class ReservationCommandsTest {
         prout(n1, 6, 0, 0, 0xabc).assertGood();
         assertConflict(run(n2, 0x16, 0, 0, 0, 0, 0));
         assertConflict(run(n1, 0x17, 0, 0, 0, 0, 0));
+        prout(n1, 1, WE, 0xabc, 0).assertGood();
+        run(n1, 0x16, 0, 0, 0, 0, 0).assertGood(); // the PR holder: accepted without effect (CRH = 1)
+        assertEquals(null, h.lu.extension(dev.lunar.scsi.internal.pr.ReservationState.class,
+                dev.lunar.scsi.internal.pr.ReservationState::new).spc2Holder());
+        run(n1, 0x17, 0, 0, 0, 0, 0).assertGood();
+        assertEquals(WE, reservation(n1)[1]);
+        assertConflict(run(n2, 0x16, 0, 0, 0, 0, 0));
     }
 
     @Test
