@@ -1,0 +1,227 @@
+package dev.lunar.itests.e2e.conformance;
+
+import static org.junit.jupiter.api.Assertions.fail;
+
+import dev.lunar.itests.e2e.LunarE2ETest;
+import dev.lunar.itests.e2e.conformance.IscsiTestCu.Status;
+import dev.lunar.itests.e2e.conformance.IscsiTestCu.SuiteRun;
+import dev.lunar.itests.e2e.conformance.IscsiTestCu.TestOutcome;
+import java.io.IOException;
+import java.io.RandomAccessFile;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.DynamicContainer;
+import org.junit.jupiter.api.DynamicNode;
+import org.junit.jupiter.api.DynamicTest;
+import org.junit.jupiter.api.TestFactory;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * libiscsi's {@code iscsi-test-cu}, family ALL, one suite per process, against a RAM-disk LUN and a
+ * file LUN (issue 4 "done when"; the iSCSI-layer suites are issue 3's). One dynamic test per suite
+ * and backend, so the Failsafe report shows each suite's verdict.
+ *
+ * <p>A suite passes when none of its tests fails and every skip is listed, with its reason, in
+ * {@code conformance/expected-skips.txt}. libiscsi reports a skip as a pass; an unlisted skip is
+ * a failure here, so a feature that stops working cannot hide as "skipped". A listed skip that
+ * now passes is logged and noted in the summary (remove it from the file).
+ *
+ * <p>Suites that need a special LUN get one: ReadOnly runs against a {@code readOnly=true} LUN of
+ * the same backend. Each run writes {@code target/conformance-<backend>.md} (per-suite counts and
+ * times, for the README) and keeps each suite's output in {@code target/conformance-logs/}.
+ */
+class IscsiTestCuE2EIT extends LunarE2ETest {
+
+    private static final Logger LOG = LoggerFactory.getLogger(IscsiTestCuE2EIT.class);
+
+    /** A hung suite must not eat the CI budget; the slowest suite takes seconds when healthy. */
+    private static final Duration SUITE_TIMEOUT = Duration.ofSeconds(180);
+    private static final String LUN_SIZE = "256M";
+    private static final long LUN_BYTES = 256L << 20;
+    private static final String IQN_PREFIX = "iqn.2026-11.dev.lunar:cu-";
+    /** Suites that test a write-protected LUN and skip on a writable one (SBC-3 §4.x, WP bit). */
+    private static final Set<String> READ_ONLY_SUITES = Set.of("ReadOnly");
+
+    private final ExpectedSkips expectedSkips = ExpectedSkips.load();
+    private final Map<String, List<SuiteRun>> runs = new LinkedHashMap<>();
+    private final Map<String, List<String>> notes = new LinkedHashMap<>();
+    private final Map<String, Instant> started = new LinkedHashMap<>();
+    private Map<String, List<String>> suites;
+
+    /** A backend under test: its writable LUN and its read-only LUN. */
+    private record Backend(String name, Map<String, String> writable, Map<String, String> readOnly) {
+
+        String iqn() {
+            return IQN_PREFIX + name;
+        }
+
+        String readOnlyIqn() {
+            return IQN_PREFIX + name + "-ro";
+        }
+    }
+
+    private List<Backend> backends;
+
+    @BeforeAll
+    void configureLuns() throws IOException {
+        suites = IscsiTestCu.listFamilyAll();
+        Path images = Files.createDirectories(lunar.home().resolve("luns"));
+        Path readOnlyImage = images.resolve("cu-file-ro.img");
+        // A read-only file LUN never creates its file: make it as an admin would, sparse.
+        try (RandomAccessFile file = new RandomAccessFile(readOnlyImage.toFile(), "rw")) {
+            file.setLength(LUN_BYTES);
+        }
+        backends = List.of(
+                new Backend("ramdisk",
+                        Map.of("size", LUN_SIZE),
+                        Map.of("size", LUN_SIZE, "readOnly", "true")),
+                new Backend("file",
+                        Map.of("path", images.resolve("cu-file.img").toString(), "size", LUN_SIZE, "create", "true"),
+                        Map.of("path", readOnlyImage.toString(), "readOnly", "true")));
+        for (Backend backend : backends) {
+            LunConfigs.addTarget(lunar, "cu-" + backend.name(), backend.iqn());
+            LunConfigs.addLun(lunar, "cu-" + backend.name() + "-0", backend.iqn(), 0, backend.name(), backend.writable());
+            LunConfigs.addTarget(lunar, "cu-" + backend.name() + "-ro", backend.readOnlyIqn());
+            LunConfigs.addLun(lunar, "cu-" + backend.name() + "-ro-0", backend.readOnlyIqn(), 0, backend.name(),
+                    backend.readOnly());
+        }
+        for (Backend backend : backends) {
+            LunConfigs.awaitLun(lunar, url(backend.iqn()));
+            LunConfigs.awaitLun(lunar, url(backend.readOnlyIqn()));
+        }
+    }
+
+    @TestFactory
+    Stream<DynamicNode> familyAll() {
+        return backends.stream().map(backend -> DynamicContainer.dynamicContainer(backend.name(),
+                suites.entrySet().stream().map(suite -> DynamicTest.dynamicTest(
+                        backend.name() + " ALL." + suite.getKey(),
+                        () -> runSuite(backend, suite.getKey(), suite.getValue())))));
+    }
+
+    private void runSuite(Backend backend, String suite, List<String> tests) {
+        started.putIfAbsent(backend.name(), Instant.now());
+        boolean readOnly = READ_ONLY_SUITES.contains(suite);
+        String url = url(readOnly ? backend.readOnlyIqn() : backend.iqn());
+        Path log = reportDir().resolve("conformance-logs").resolve(backend.name()).resolve(suite + ".log");
+        SuiteRun run = IscsiTestCu.run(suite, tests, url, SUITE_TIMEOUT, log);
+        runs.computeIfAbsent(backend.name(), b -> new ArrayList<>()).add(run);
+        writeSummary(backend.name());
+
+        List<String> problems = new ArrayList<>();
+        for (TestOutcome outcome : run.outcomes()) {
+            var allowed = expectedSkips.reason(backend.name(), outcome.id());
+            if (outcome.status() == Status.FAIL) {
+                problems.add("FAILED " + outcome.id() + ":\n" + indent(clip(outcome.text())));
+            } else if (outcome.status() == Status.SKIP && allowed.isEmpty()) {
+                problems.add("SKIPPED " + outcome.id() + " but " + ExpectedSkips.RESOURCE + " does not list it for "
+                        + backend.name() + ": " + outcome.reason());
+            } else if (outcome.status() == Status.PASS && allowed.isPresent()) {
+                String note = outcome.id() + " passes now on " + backend.name() + " but is listed as an expected skip ("
+                        + allowed.get() + "): remove it from " + ExpectedSkips.RESOURCE;
+                LOG.info(note);
+                notes.computeIfAbsent(backend.name(), b -> new ArrayList<>()).add(note);
+            }
+        }
+        if (!problems.isEmpty()) {
+            fail("iscsi-test-cu ALL." + suite + " against " + url + (readOnly ? " (read-only LUN)" : "")
+                    + (run.timedOut() ? " timed out after " + SUITE_TIMEOUT.toSeconds() + " s" : "")
+                    + ": " + problems.size() + " problem(s); full output in " + log.toAbsolutePath() + "\n"
+                    + String.join("\n", problems));
+        }
+    }
+
+    @AfterAll
+    void reportDuration() {
+        started.forEach((backend, start) -> LOG.info("iscsi-test-cu family ALL against {}: {} s of suites",
+                backend, runs.getOrDefault(backend, List.of()).stream().mapToLong(r -> r.elapsed().toMillis()).sum()
+                        / 1000));
+    }
+
+    private String url(String iqn) {
+        return lunar.iscsiUrl("/" + iqn + "/0");
+    }
+
+    /** itests/target, where Failsafe's reports are. */
+    private static Path reportDir() {
+        return Path.of(System.getProperty("lunar.work.dir", "target/lunar-work")).toAbsolutePath().getParent();
+    }
+
+    /** Rewritten after every suite, so a run cut short still leaves what it measured. */
+    private void writeSummary(String backend) {
+        List<SuiteRun> done = runs.getOrDefault(backend, List.of());
+        StringBuilder md = new StringBuilder();
+        md.append("# iscsi-test-cu family ALL against a ").append(backend).append(" LUN\n\n");
+        md.append("One suite per process: `iscsi-test-cu -d -S -i ").append(IscsiTestCu.INITIATOR).append(" -I ")
+                .append(IscsiTestCu.INITIATOR_2).append(" -t ALL.<suite> URL URL`, ").append(LUN_SIZE)
+                .append(" LUN (ReadOnly against a readOnly=true LUN). Skips are counted apart from passes.\n\n");
+        md.append("| Suite | Pass | Fail | Skip | Seconds | Not passed |\n|---|---:|---:|---:|---:|---|\n");
+        long pass = 0;
+        long failed = 0;
+        long skip = 0;
+        long millis = 0;
+        for (SuiteRun run : done) {
+            List<String> notPassed = new ArrayList<>();
+            for (TestOutcome o : run.outcomes()) {
+                if (o.status() != Status.PASS) {
+                    notPassed.add(o.test() + " (" + o.status().name().toLowerCase() + ")");
+                }
+            }
+            md.append("| ").append(run.suite()).append(READ_ONLY_SUITES.contains(run.suite()) ? " (read-only LUN)" : "")
+                    .append(" | ").append(run.count(Status.PASS)).append(" | ").append(run.count(Status.FAIL))
+                    .append(" | ").append(run.count(Status.SKIP)).append(" | ")
+                    .append(String.format("%.1f", run.elapsed().toMillis() / 1000.0))
+                    .append(run.timedOut() ? " (timed out)" : "").append(" | ").append(String.join(", ", notPassed))
+                    .append(" |\n");
+            pass += run.count(Status.PASS);
+            failed += run.count(Status.FAIL);
+            skip += run.count(Status.SKIP);
+            millis += run.elapsed().toMillis();
+        }
+        md.append("| **Total (").append(done.size()).append(" of ").append(suites.size()).append(" suites)** | **")
+                .append(pass).append("** | **").append(failed).append("** | **").append(skip).append("** | **")
+                .append(String.format("%.1f", millis / 1000.0)).append("** | |\n\n");
+        md.append("## Skips and why\n\n");
+        for (SuiteRun run : done) {
+            for (TestOutcome o : run.outcomes()) {
+                if (o.status() == Status.SKIP) {
+                    md.append("- ").append(o.id()).append(": ")
+                            .append(expectedSkips.reason(backend, o.id()).orElse("NOT EXPECTED: " + o.reason()))
+                            .append('\n');
+                }
+            }
+        }
+        List<String> backendNotes = notes.getOrDefault(backend, List.of());
+        if (!backendNotes.isEmpty()) {
+            md.append("\n## Listed skips that pass now\n\n");
+            backendNotes.forEach(n -> md.append("- ").append(n).append('\n'));
+        }
+        try {
+            Files.writeString(reportDir().resolve("conformance-" + backend + ".md"), md, StandardCharsets.UTF_8);
+        } catch (IOException e) {
+            throw new UncheckedIOException("could not write the conformance summary", e);
+        }
+    }
+
+    private static String clip(String text) {
+        String trimmed = text.strip();
+        return trimmed.length() <= 3000 ? trimmed : trimmed.substring(0, 3000) + "\n...";
+    }
+
+    private static String indent(String text) {
+        return "    " + text.replace("\n", "\n    ");
+    }
+}
