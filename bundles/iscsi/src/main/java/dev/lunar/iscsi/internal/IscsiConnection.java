@@ -205,8 +205,9 @@ final class IscsiConnection implements ConnectionListener, LoginContext {
             } else {
                 FULL_FEATURE[pdu.opcode()].handle(this, pdu);
             }
-        } catch (RuntimeException e) {
-            // Never let malformed input escape into the transport (DESIGN.md §3.7).
+        } catch (RuntimeException | LinkageError e) {
+            // Never let malformed input escape into the transport (DESIGN.md §3.7); LinkageError
+            // is what a bundle refreshed under a call looks like.
             LOG.warn("Connection {}: closing after an internal error on {}", conn.id(), Bhs.describe(pdu.header()), e);
             pdu.release();
             terminate(true);
@@ -732,23 +733,33 @@ final class IscsiConnection implements ConnectionListener, LoginContext {
                 return;
             }
         }
-        Nexus nexus = session.nexus();
-        if (nexus == null) {
-            sendResponse(r.response(TmfResponsePdu.FUNCTION_REJECTED), null);
-            return;
-        }
         boolean coldReset = f == TaskManagementFunction.TARGET_COLD_RESET;
-        nexus.manage(new TmfRequest(f, lun, refTag), response -> runOnIo(() -> {
-            if (phase != Phase.FULL_FEATURE) {
+        boolean[] answered = new boolean[1];
+        try {
+            Nexus nexus = session.nexus();
+            if (nexus == null) {
+                sendResponse(r.response(TmfResponsePdu.FUNCTION_REJECTED), null);
                 return;
             }
-            sendResponse(r.response(tmfResponseCode(response)), null);
-            if (coldReset) {
-                // A cold reset ends every connection after the response (RFC 7143 §11.5.1).
-                flushIfDirty();
-                terminate(true);
+            nexus.manage(new TmfRequest(f, lun, refTag), response -> runOnIo(() -> {
+                if (phase != Phase.FULL_FEATURE || answered[0]) {
+                    return;
+                }
+                answered[0] = true;
+                sendResponse(r.response(tmfResponseCode(response)), null);
+                if (coldReset) {
+                    // A cold reset ends every connection after the response (RFC 7143 §11.5.1).
+                    flushIfDirty();
+                    terminate(true);
+                }
+            }, null));
+        } catch (RuntimeException | LinkageError e) {
+            LOG.warn("Connection {}: SCSI core failed a task management function {}", conn.id(), f, e);
+            if (!answered[0]) {
+                answered[0] = true;
+                sendResponse(r.response(TmfResponsePdu.FUNCTION_REJECTED), null);
             }
-        }, null));
+        }
     }
 
     /**

@@ -204,15 +204,17 @@ final class IscsiTask implements ScsiTask, CommandWindow.Pending {
         state = State.RUNNING;
         slotTaken = true;
         conn.session().window.taskStarted();
-        var nexus = conn.session().nexus();
-        if (nexus == null) {
-            // No SCSI core bound (DESIGN.md §3.5: BUSY until a replacement binds).
-            finish(ScsiStatus.BUSY, null);
-            return;
-        }
         try {
+            var nexus = conn.session().nexus();
+            if (nexus == null) {
+                // No SCSI core bound (DESIGN.md §3.5: BUSY until a replacement binds).
+                finish(ScsiStatus.BUSY, null);
+                return;
+            }
             nexus.execute(this);
-        } catch (RuntimeException e) {
+        } catch (RuntimeException | LinkageError e) {
+            // LinkageError too: a scsi bundle being updated or refreshed under us shows up as
+            // NoClassDefFoundError; the command gets BUSY and the session survives the swap.
             conn.log().warn("Connection {}: SCSI core failed to start task 0x{}", conn.id(), Integer.toHexString(itt), e);
             if (state == State.RUNNING) {
                 finish(ScsiStatus.BUSY, null);

@@ -162,7 +162,7 @@ final class Session {
         if (n != null) {
             try {
                 n.close();
-            } catch (RuntimeException e) {
+            } catch (RuntimeException | LinkageError e) {
                 LOG.warn("Session {}: closing the nexus failed", tsih, e);
             }
         }
