@@ -307,6 +307,37 @@ class FullFeatureTest {
     }
 
     @Test
+    void aScsiCoreRefreshedUnderACallCostsOnlyTheCommand() {
+        rig.engine.setDeviceServer((target, initiatorPort, targetPort, rtpi, readOnly) -> new dev.lunar.spi.scsi.Nexus() {
+            @Override
+            public void execute(dev.lunar.spi.scsi.ScsiTask task) {
+                throw new NoClassDefFoundError("dev/lunar/scsi/internal/sense/SenseCodes");
+            }
+
+            @Override
+            public void manage(dev.lunar.spi.scsi.TmfRequest request,
+                    java.util.function.Consumer<dev.lunar.spi.scsi.TmfResponse> done) {
+                throw new IllegalStateException("stopping");
+            }
+
+            @Override
+            public void close() {
+            }
+        });
+        ini.command(new byte[6], false, false, 0, null, true, false);
+        List<Pdu> out = ini.drain();
+        assertEquals(0x08, ScsiResponsePdu.status(out.get(0).header()));
+        TestInitiator.release(out);
+        ByteBuffer tmf = ini.header(Opcode.TMF_REQUEST, true, 0x80 | 5);
+        ini.send(tmf, null);
+        out = ini.drain();
+        assertEquals(Opcode.TMF_RESPONSE, out.get(0).opcode());
+        assertEquals(255, dev.lunar.pdu.TmfResponsePdu.response(out.get(0).header()));
+        TestInitiator.release(out);
+        assertFalse(ini.conn.closed);
+    }
+
+    @Test
     void inquiryUnderflowCollapses() {
         byte[] cdb = {0x12, 0, 0, 0, (byte) 255, 0};
         ini.command(cdb, true, false, 255, null, true, false);
