@@ -17,7 +17,10 @@ final class CompareAndWriteCommands {
     }
 
     static void register(CommandTable t) {
-        t.add(0x89, "COMPARE AND WRITE", CompareAndWriteCommands::compareAndWrite, MEDIUM, WRITES_MEDIUM);
+        // CDB usage (RSOC): WRPROTECT DPO FUA, LBA, NUMBER OF LOGICAL BLOCKS; no group numbers.
+        t.add(0x89, "COMPARE AND WRITE",
+                CommandTable.usage(0x89, 0xf8, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0, 0, 0, 0xff, 0, 0x07),
+                CompareAndWriteCommands::compareAndWrite, MEDIUM, WRITES_MEDIUM);
     }
 
     private static void compareAndWrite(Command c) {

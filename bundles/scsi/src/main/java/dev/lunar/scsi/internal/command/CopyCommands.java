@@ -48,12 +48,14 @@ final class CopyCommands {
     static void register(CommandTable t) {
         // Not WRITES_MEDIUM: the LU receiving the command may be only the source (a read-only
         // snapshot, say); every destination's write protection is checked per segment instead.
-        t.add(EXTENDED_COPY, SA_LID1, "EXTENDED COPY(LID1)", CopyCommands::extendedCopy, MEDIUM);
-        t.add(RECEIVE_COPY_RESULTS, SA_COPY_STATUS, "RECEIVE COPY RESULTS/COPY STATUS", CopyCommands::copyStatus);
+        t.add(EXTENDED_COPY, SA_LID1, "EXTENDED COPY(LID1)", CommandTable.usage(EXTENDED_COPY, SA_LID1, 0, 0, 0, 0, 0,
+                0, 0, 0xff, 0xff, 0xff, 0xff, 0, 0x07), CopyCommands::extendedCopy, MEDIUM);
+        t.add(RECEIVE_COPY_RESULTS, SA_COPY_STATUS, "RECEIVE COPY RESULTS/COPY STATUS",
+                receiveCopyResultsUsage(SA_COPY_STATUS), CopyCommands::copyStatus);
         t.add(RECEIVE_COPY_RESULTS, SA_OPERATING_PARAMETERS, "RECEIVE COPY RESULTS/OPERATING PARAMETERS",
-                CopyCommands::operatingParameters);
+                receiveCopyResultsUsage(SA_OPERATING_PARAMETERS), CopyCommands::operatingParameters);
         t.add(RECEIVE_COPY_RESULTS, SA_FAILED_SEGMENT_DETAILS, "RECEIVE COPY RESULTS/FAILED SEGMENT DETAILS",
-                CopyCommands::failedSegmentDetails);
+                receiveCopyResultsUsage(SA_FAILED_SEGMENT_DETAILS), CopyCommands::failedSegmentDetails);
         t.addVpdPage(0x8f, CopyCommands::thirdPartyCopyPage);
         t.addListener(new LogicalUnitListener() {
             @Override
@@ -72,6 +74,11 @@ final class CopyCommands {
                 }
             }
         });
+    }
+
+    /** RECEIVE COPY RESULTS CDB usage: service action, LIST IDENTIFIER, ALLOCATION LENGTH. */
+    private static byte[] receiveCopyResultsUsage(int sa) {
+        return CommandTable.usage(RECEIVE_COPY_RESULTS, sa, 0xff, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff, 0xff, 0xff, 0, 0x07);
     }
 
     private static CopyResults results(LogicalUnit lu) {

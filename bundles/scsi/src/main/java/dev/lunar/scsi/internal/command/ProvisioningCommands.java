@@ -34,10 +34,16 @@ final class ProvisioningCommands {
     }
 
     static void register(CommandTable t) {
-        t.add(0x41, "WRITE SAME(10)", c -> writeSame(c, c.u32(2), c.u16(7), 7, false), MEDIUM, WRITES_MEDIUM);
-        t.add(0x93, "WRITE SAME(16)", c -> writeSame(c, c.u64(2), c.u32(10), 10, true), MEDIUM, WRITES_MEDIUM);
-        t.add(0x42, "UNMAP", ProvisioningCommands::unmap, MEDIUM, WRITES_MEDIUM);
-        t.add(CapacityCommands.SERVICE_ACTION_IN_16, 0x12, "GET LBA STATUS", ProvisioningCommands::getLbaStatus,
+        // CDB usage maps (RSOC) follow the fields each handler reads; group numbers are unused.
+        t.add(0x41, "WRITE SAME(10)", CommandTable.usage(0x41, 0xf8, 0xff, 0xff, 0xff, 0xff, 0, 0xff, 0xff, 0x07),
+                c -> writeSame(c, c.u32(2), c.u16(7), 7, false), MEDIUM, WRITES_MEDIUM);
+        t.add(0x93, "WRITE SAME(16)", CommandTable.usage(0x93, 0xf9, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
+                0xff, 0xff, 0xff, 0xff, 0, 0x07), c -> writeSame(c, c.u64(2), c.u32(10), 10, true), MEDIUM,
+                WRITES_MEDIUM);
+        t.add(0x42, "UNMAP", CommandTable.usage(0x42, 0x01, 0, 0, 0, 0, 0, 0xff, 0xff, 0x07),
+                ProvisioningCommands::unmap, MEDIUM, WRITES_MEDIUM);
+        t.add(CapacityCommands.SERVICE_ACTION_IN_16, 0x12, "GET LBA STATUS", CommandTable.usage(0x9e, 0x12, 0xff, 0xff,
+                0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0, 0x07), ProvisioningCommands::getLbaStatus,
                 MEDIUM);
     }
 

@@ -24,16 +24,37 @@ final class VerifyCommands {
     }
 
     static void register(CommandTable t) {
-        t.add(0x2f, "VERIFY(10)", c -> verify(c, c.u32(2), c.u16(7), 7), MEDIUM);
-        t.add(0xaf, "VERIFY(12)", c -> verify(c, c.u32(2), c.u32(6), 6), MEDIUM);
-        t.add(0x8f, "VERIFY(16)", c -> verify(c, c.u64(2), c.u32(10), 10), MEDIUM);
-        t.add(0x2e, "WRITE AND VERIFY(10)", c -> writeAndVerify(c, c.u32(2), c.u16(7), 7), MEDIUM, WRITES_MEDIUM);
-        t.add(0xae, "WRITE AND VERIFY(12)", c -> writeAndVerify(c, c.u32(2), c.u32(6), 6), MEDIUM, WRITES_MEDIUM);
-        t.add(0x8e, "WRITE AND VERIFY(16)", c -> writeAndVerify(c, c.u64(2), c.u32(10), 10), MEDIUM, WRITES_MEDIUM);
-        t.add(0x8b, "ORWRITE(16)", VerifyCommands::orWrite, MEDIUM, WRITES_MEDIUM);
-        t.add(0x9c, "WRITE ATOMIC(16)", VerifyCommands::writeAtomic, MEDIUM, WRITES_MEDIUM);
-        t.add(0x34, "PRE-FETCH(10)", c -> preFetch(c, c.u32(2), c.u16(7)), MEDIUM);
-        t.add(0x90, "PRE-FETCH(16)", c -> preFetch(c, c.u64(2), c.u32(10)), MEDIUM);
+        // CDB usage maps (RSOC): byte 1 holds the flags each handler reads; group numbers unused.
+        t.add(0x2f, "VERIFY(10)", usage10(0x2f, 0xf6), c -> verify(c, c.u32(2), c.u16(7), 7), MEDIUM);
+        t.add(0xaf, "VERIFY(12)", usage12(0xaf, 0xf6), c -> verify(c, c.u32(2), c.u32(6), 6), MEDIUM);
+        t.add(0x8f, "VERIFY(16)", usage16(0x8f, 0xf6), c -> verify(c, c.u64(2), c.u32(10), 10), MEDIUM);
+        t.add(0x2e, "WRITE AND VERIFY(10)", usage10(0x2e, 0xf2), c -> writeAndVerify(c, c.u32(2), c.u16(7), 7),
+                MEDIUM, WRITES_MEDIUM);
+        t.add(0xae, "WRITE AND VERIFY(12)", usage12(0xae, 0xf2), c -> writeAndVerify(c, c.u32(2), c.u32(6), 6),
+                MEDIUM, WRITES_MEDIUM);
+        t.add(0x8e, "WRITE AND VERIFY(16)", usage16(0x8e, 0xf2), c -> writeAndVerify(c, c.u64(2), c.u32(10), 10),
+                MEDIUM, WRITES_MEDIUM);
+        t.add(0x8b, "ORWRITE(16)", usage16(0x8b, 0xf8), VerifyCommands::orWrite, MEDIUM, WRITES_MEDIUM);
+        t.add(0x9c, "WRITE ATOMIC(16)", CommandTable.usage(0x9c, 0xf8, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
+                0xff, 0xff, 0xff, 0xff, 0, 0x07), VerifyCommands::writeAtomic, MEDIUM, WRITES_MEDIUM);
+        t.add(0x34, "PRE-FETCH(10)", usage10(0x34, 0x02), c -> preFetch(c, c.u32(2), c.u16(7)), MEDIUM);
+        t.add(0x90, "PRE-FETCH(16)", usage16(0x90, 0x02), c -> preFetch(c, c.u64(2), c.u32(10)), MEDIUM);
+    }
+
+    /** 10-byte CDB: flags, LBA 2-5, group 6 (unused), length 7-8, CONTROL. */
+    private static byte[] usage10(int op, int flags) {
+        return CommandTable.usage(op, flags, 0xff, 0xff, 0xff, 0xff, 0, 0xff, 0xff, 0x07);
+    }
+
+    /** 12-byte CDB: flags, LBA 2-5, length 6-9, group 10 (unused), CONTROL. */
+    private static byte[] usage12(int op, int flags) {
+        return CommandTable.usage(op, flags, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0, 0x07);
+    }
+
+    /** 16-byte CDB: flags, LBA 2-9, length 10-13, group 14 (unused), CONTROL. */
+    private static byte[] usage16(int op, int flags) {
+        return CommandTable.usage(op, flags, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0,
+                0x07);
     }
 
     /** One piece of a range walk: {@code blocks} blocks at {@code lba}, {@code offset} bytes in. */

@@ -284,4 +284,16 @@ class ProvisioningCommandsTest {
         p.assertGood();
         assertEquals(0, p.dataIn().length);
     }
+
+    @Test
+    void reportSupportedOperationCodesShowsTheFieldsWriteSameReads() {
+        TestPort p = h.run(0xa3, 0x0c, 0x01, 0x93, 0, 0, 0, 0, 1, 0, 0, 0);
+        p.assertGood();
+        byte[] d = p.dataIn();
+        assertEquals(0x03, d[1] & 0x07, "supported as the standard describes it");
+        assertEquals(16, ((d[2] & 0xff) << 8) | (d[3] & 0xff));
+        assertEquals((byte) 0x93, d[4]);
+        assertEquals((byte) 0xf9, d[5], "WRPROTECT ANCHOR UNMAP NDOB");
+        assertEquals(0, d[4 + 14], "no group number");
+    }
 }
