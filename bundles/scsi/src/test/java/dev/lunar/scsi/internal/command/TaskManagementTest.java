@@ -179,6 +179,25 @@ class TaskManagementTest {
     }
 
     @Test
+    void removingALunWaitsBoundedThenAbortsWhatIsLeft() {
+        h.device.hold(true);
+        TestPort p = start(h.nexus, 8, READ1, TaskAttribute.SIMPLE);
+        boolean drained = h.core.removeLogicalUnit(h.lu, 20);
+        assertFalse(drained, "the held read cannot finish");
+        // New commands no longer reach the LU.
+        h.send(h.nexus, 0, TaskAttribute.SIMPLE, null, 0, TUR).assertCheckCondition(0x5, 0x25, 0x00);
+        assertFalse(p.done(), "aborted only once its backend I/O is back");
+        h.device.releaseHeld();
+        assertTrue(p.wasAborted());
+        assertEquals(0, h.lu.taskSet().size());
+    }
+
+    @Test
+    void removingAnIdleLunDrainsAtOnce() {
+        assertTrue(h.core.removeLogicalUnit(h.lu, 1000));
+    }
+
+    @Test
     void clearAcaIsRejectedWithoutAca() {
         assertEquals(TmfResult.FUNCTION_REJECTED, tmf(h.nexus, TaskManagementFunction.CLEAR_ACA, 0, -1).get().result());
     }
