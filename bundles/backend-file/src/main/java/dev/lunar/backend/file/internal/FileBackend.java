@@ -45,6 +45,8 @@ import org.slf4j.LoggerFactory;
  *       regular files without {@code direct}).</li>
  *   <li>{@code ioThreads}: I/O threads of the LUN (default 4); {@code queueDepth}: I/Os queued
  *       for them (default 4096: above what the core's task slots of every session together put on one LUN).</li>
+ *   <li>{@code unmap}: {@code auto} (default: UNMAP when the file system punches holes or the device
+ *       discards or zeroes, see {@link UnmapPlan}), {@code true} (refuse to open without it), {@code false}.</li>
  * </ul>
  *
  * <p>Opening either returns a working device or throws a {@link BackendException} with a sentence
@@ -195,6 +197,7 @@ public final class FileBackend implements Backend {
         FileChannel channel = null;
         boolean created = false;
         long originalLength = -1;
+        UnmapPlan unmap = null;
         boolean success = false;
         try {
             try {
@@ -248,13 +251,15 @@ public final class FileBackend implements Backend {
                 channel = io;
             }
             Set<OpenOption> reopenOptions = Set.copyOf(ioOptions);
+            unmap = UnmapPlan.choose(o, path, blockDevice, readOnly, blockSize, length);
             Geometry geometry = new Geometry(blockSize, usable / blockSize,
                     physicalExponent(path, blockDevice, blockSize), FileDevice.MAX_TRANSFER_BYTES / blockSize,
-                    0, 0, 0, 0, false, readOnly, writeCache, blockDevice && nonRotational(path) ? 1 : 0);
+                    0, unmap.granularityBlocks(), 0, unmap.maxUnmapBlocks(), unmap.thinProvisioned(), readOnly,
+                    writeCache, blockDevice && nonRotational(path) ? 1 : 0);
             FileDevice[] self = new FileDevice[1];
             FileDevice device = new FileDevice(o.lun(), path, io, () -> opener.open(path, reopenOptions),
                     blockDevice, geometry, zeroCopyRead, direct,
-                    Math.max(alignment, 1), ioThreads, queueDepth, buffers, () -> {
+                    Math.max(alignment, 1), ioThreads, queueDepth, buffers, unmap, () -> {
                         open.remove(self[0]);
                         if (!readOnly) {
                             writers.remove(key, o.lun());
@@ -263,15 +268,23 @@ public final class FileBackend implements Backend {
             self[0] = device;
             open.add(device);
             success = true;
-            LOG.info("LUN {} opened {} {} ({} bytes, {}-byte blocks{}{}{}{})", o.lun(),
+            LOG.info("LUN {} opened {} {} ({} bytes, {}-byte blocks{}{}{}{}; UNMAP: {})", o.lun(),
                     blockDevice ? "block device" : created ? "new file" : "file", path, usable, blockSize,
                     readOnly ? ", read-only" : "", writeCache ? ", write-back" : ", write-through",
-                    direct ? ", O_DIRECT" : "", zeroCopyRead ? ", zero-copy reads" : "");
+                    direct ? ", O_DIRECT" : "", zeroCopyRead ? ", zero-copy reads" : "",
+                    unmap.method() == UnmapPlan.Method.NONE ? "none, " + unmap.reason() : unmap.reason());
             return device;
         } catch (IOException e) {
             throw o.problem("cannot open " + path + ": " + e.getMessage() + ".");
         } finally {
             if (!success) {
+                if (unmap != null && unmap.file() != null) {
+                    try {
+                        unmap.file().close();
+                    } catch (IOException e) {
+                        LOG.debug("Closing the native descriptor of {}: {}", path, e.toString());
+                    }
+                }
                 undo(path, channel, created, originalLength);
             }
         }
@@ -367,7 +380,7 @@ public final class FileBackend implements Backend {
     }
 
     /** A value from {@code /sys/dev/block/MAJ:MIN/queue/} (or the parent's, for a partition). */
-    private static long sysfsQueueValue(Path device, String name, long fallback) {
+    static long sysfsQueueValue(Path device, String name, long fallback) {
         try {
             long rdev = ((Number) Files.getAttribute(device, "unix:rdev")).longValue();
             long major = ((rdev >>> 8) & 0xfff) | ((rdev >>> 32) & ~0xfffL);

@@ -60,10 +60,13 @@ import org.slf4j.LoggerFactory;
  * O_DIRECT: reads 0 (DMA into the aligned pooled buffer), writes 0 from aligned direct buffers,
  * otherwise 1 into an aligned bounce buffer.
  *
- * <p><b>UNMAP.</b> Java 17 cannot punch holes ({@code fallocate}) or discard ({@code BLKDISCARD}),
- * and cannot see holes ({@code SEEK_HOLE}) either, so the device reports no UNMAP support
- * (granularity 0) and every block as mapped. {@link #unmap} still works if called (it writes zeros)
- * so that the contract "unmapped blocks read as zeros" holds.
+ * <p><b>UNMAP and provisioning</b> go through {@code liblunarfile} ({@link NativeFileOps}), as
+ * {@link UnmapPlan} chose at open: files punch holes ({@code fallocate}) and report holes
+ * ({@code SEEK_DATA}/{@code SEEK_HOLE}) as deallocated runs, thin provisioned; block devices get
+ * WRITE ZEROES that may deallocate, or discard followed by zero-out, and report every block mapped.
+ * Deallocated blocks always read as zeros (LBPRZ = 1). Without the library, or on storage that can
+ * do neither, the device reports no UNMAP (granularity 0) and every block mapped; {@link #unmap}
+ * still writes zeros if called, so "unmapped blocks read as zeros" holds whatever happens.
  */
 final class FileDevice implements BlockDevice {
 
@@ -98,6 +101,8 @@ final class FileDevice implements BlockDevice {
     private final DirectBufferPool buffers;
     private final IoGate gate = new IoGate();
     private final Runnable onClose;
+    /** How UNMAP deallocates; owns the native descriptor, closed by {@link #close()}. */
+    private final UnmapPlan unmapPlan;
     private final Object geometryLock = new Object();
     /** Writes that went through a bounce buffer (an extra copy): the copy count issue 7 asks to assert. */
     private final LongAdder bounceCopies = new LongAdder();
@@ -106,8 +111,9 @@ final class FileDevice implements BlockDevice {
 
     FileDevice(String name, Path path, FileChannel channel, Reopener reopener, boolean blockDevice,
             Geometry geometry, boolean zeroCopyRead, boolean direct, int directAlignment, int ioThreads,
-            int queueDepth, DirectBufferPool buffers, Runnable onClose) {
+            int queueDepth, DirectBufferPool buffers, UnmapPlan unmapPlan, Runnable onClose) {
         this.name = name;
+        this.unmapPlan = unmapPlan;
         this.buffers = buffers;
         this.path = path;
         this.reopener = reopener;
@@ -361,8 +367,11 @@ final class FileDevice implements BlockDevice {
     // ------------------------------------------------------------------- unmap and provisioning
 
     /**
-     * Writes zeros on the pool (Java 17 cannot punch holes) and completes exactly once there; the
-     * core never calls it, as the device reports UNMAP granularity 0.
+     * Deallocates on the pool as the {@link UnmapPlan} says (punch a hole; WRITE ZEROES that may
+     * deallocate; discard then zero-out) and completes exactly once there. Without a plan it
+     * writes zeros (the core never asks then: granularity 0). Either way the blocks read as zeros
+     * afterwards (LBPRZ = 1); with the write cache off that is stable before the completion.
+     * Partial file system blocks at either end are zeroed by {@code fallocate} itself.
      */
     @Override
     public void unmap(long lba, long blocks, IoCompletion<Void> done) {
@@ -376,27 +385,26 @@ final class FileDevice implements BlockDevice {
             done.failed(bad);
             return;
         }
+        if (blocks == 0) {
+            done.completed(null);
+            return;
+        }
         if (!gate.enter()) {
             done.failed(CLOSED);
             return;
         }
+        long position = lba * g.blockSize();
+        long length = blocks * g.blockSize();
         submit(done, () -> {
             Sense failure = null;
             try {
-                withChannel(ch -> {
-                    long pos = lba * g.blockSize();
-                    long end = (lba + blocks) * g.blockSize();
-                    while (pos < end) {
-                        ByteBuffer zeros = ZEROS.duplicate().limit((int) Math.min(ZERO_CHUNK, end - pos));
-                        while (zeros.hasRemaining()) {
-                            pos += ch.write(zeros, pos);
-                        }
-                    }
-                    if (!geometry.writeCache()) {
+                deallocate(position, length);
+                if (!geometry.writeCache()) {
+                    withChannel(ch -> {
                         ch.force(false);
-                    }
-                    return null;
-                });
+                        return null;
+                    });
+                }
             } catch (IOException | RuntimeException e) {
                 failure = ioFailure("unmap", lba, e, Sense.WRITE_ERROR);
             }
@@ -404,9 +412,59 @@ final class FileDevice implements BlockDevice {
         });
     }
 
+    private void deallocate(long position, long length) throws IOException {
+        NativeFile file = unmapPlan.file();
+        switch (unmapPlan.method()) {
+            case PUNCH_HOLE:
+                try {
+                    file.punchHole(position, length);
+                    return;
+                } catch (NativeFile.NativeIoException e) {
+                    if (e.errno() != NativeFileOps.EOPNOTSUPP) {
+                        throw e;
+                    }
+                    // The probe at open said yes (a file system remounted, a device reconfigured):
+                    // zeros still make the blocks read right, only the space is not given back.
+                    warn("LUN {} ({}): cannot deallocate any more ({}); writing zeros instead", e.getMessage());
+                }
+                break;
+            case DISCARD_THEN_ZERO_OUT:
+                try {
+                    file.discard(position, length);
+                } catch (NativeFile.NativeIoException e) {
+                    if (e.errno() != NativeFileOps.EOPNOTSUPP) {
+                        throw e;
+                    }
+                    warn("LUN {} ({}): the device no longer discards ({}); zeroing only", e.getMessage());
+                }
+                // A discarded block reads as whatever the device likes; SBC-3 LBPRZ = 1 needs zeros.
+                file.zeroOut(position, length);
+                return;
+            default:
+                break;
+        }
+        writeZeros(position, length);
+    }
+
+    private void writeZeros(long position, long length) throws IOException {
+        withChannel(ch -> {
+            long pos = position;
+            long end = position + length;
+            while (pos < end) {
+                ByteBuffer zeros = ZEROS.duplicate().limit((int) Math.min(ZERO_CHUNK, end - pos));
+                while (zeros.hasRemaining()) {
+                    pos += ch.write(zeros, pos);
+                }
+            }
+            return null;
+        });
+    }
+
     /**
-     * Everything is mapped: Java cannot see holes ({@code SEEK_HOLE}). Completes exactly once, at
-     * once, on the caller's thread.
+     * Thin provisioned files: the run of mapped or deallocated blocks that starts at {@code lba}
+     * (SEEK_DATA / SEEK_HOLE), found on the pool because those calls may read extent metadata
+     * from disk; a block is mapped when any byte of it holds data. Otherwise every block is
+     * mapped, answered at once on the caller's thread. Completes exactly once.
      */
     @Override
     public void provisioning(long lba, IoCompletion<Provisioning> done) {
@@ -415,7 +473,58 @@ final class FileDevice implements BlockDevice {
             done.failed(Sense.LBA_OUT_OF_RANGE);
             return;
         }
-        done.completed(new Provisioning(lba, g.blockCount() - lba, true));
+        if (!unmapPlan.seeksHoles()) {
+            done.completed(new Provisioning(lba, g.blockCount() - lba, true));
+            return;
+        }
+        if (!gate.enter()) {
+            done.failed(CLOSED);
+            return;
+        }
+        submit(done, () -> {
+            Provisioning run = null;
+            Sense failure = null;
+            try {
+                run = provisioningRun(unmapPlan.file(), lba, g.blockSize(), g.blockCount());
+            } catch (IOException | RuntimeException e) {
+                failure = ioFailure("GET LBA STATUS", lba, e, Sense.UNRECOVERED_READ_ERROR);
+            }
+            complete(done, run, failure);
+        });
+    }
+
+    /** Hole/data steps one run may take before it is answered as it stands (the caller asks again). */
+    static final int MAX_SEEKS_PER_RUN = 64;
+
+    /**
+     * The run starting at {@code lba}. Deallocated: every byte up to the next data is a hole, so the
+     * run ends at the block holding that data. Mapped: it ends at the first block that is all hole,
+     * which takes more than one step when holes are smaller than a logical block.
+     */
+    static Provisioning provisioningRun(NativeFile file, long lba, int blockSize, long blockCount) throws IOException {
+        long position = lba * blockSize;
+        long end = blockCount * blockSize;
+        long data = file.nextData(position);
+        if (data < 0 || data >= position + blockSize) {
+            long runEnd = data < 0 || data >= end ? blockCount : data / blockSize;
+            return new Provisioning(lba, runEnd - lba, false);
+        }
+        // The block at lba holds data; extend the run while the next block does too.
+        long runEnd = lba;
+        long from = Math.max(data, position);
+        for (int step = 0; step < MAX_SEEKS_PER_RUN; step++) {
+            long hole = file.nextHole(from);
+            runEnd = Math.min(blockCount, Math.max(runEnd + 1, (hole + blockSize - 1) / blockSize));
+            if (runEnd >= blockCount) {
+                break;
+            }
+            long next = file.nextData(hole);
+            if (next < 0 || next >= (runEnd + 1) * (long) blockSize) {
+                break; // block runEnd is all hole: the run stops before it
+            }
+            from = next;
+        }
+        return new Provisioning(lba, runEnd - lba, true);
     }
 
     // ---------------------------------------------------------------------- resize and close
@@ -493,6 +602,7 @@ final class FileDevice implements BlockDevice {
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }
+        closeNativeFile();
         synchronized (reopenLock) {
             ChannelLease lease = current;
             if (!geometry.readOnly() && lease.channel().isOpen()) {
@@ -506,6 +616,33 @@ final class FileDevice implements BlockDevice {
         }
         LOG.info("LUN {} ({}) closed", name, path);
         onClose.run();
+    }
+
+    /**
+     * Closes the native descriptor once no I/O can use it. If I/O threads are still running after
+     * the bounded wait, it is left open (a leaked descriptor) rather than closed under them: a
+     * closed number may be reused for another file at once, and a late {@code fallocate} on it
+     * would punch a hole in that file.
+     */
+    private void closeNativeFile() {
+        NativeFile file = unmapPlan.file();
+        if (file == null) {
+            return;
+        }
+        if (!pool.isTerminated()) {
+            LOG.warn("LUN {} ({}): leaving {} open, I/O threads still use it", name, path, file);
+            return;
+        }
+        try {
+            file.close();
+        } catch (IOException e) {
+            LOG.warn("LUN {} ({}): closing {} failed: {}", name, path, file, e.toString());
+        }
+    }
+
+    /** For tests: the plan UNMAP follows. */
+    UnmapPlan unmapPlan() {
+        return unmapPlan;
     }
 
     // ------------------------------------------------------------------------------- plumbing

@@ -152,12 +152,17 @@ class FileBackendTest {
     }
 
     @Test
-    void geometryReportsWriteCacheAndNoUnmap() throws Exception {
+    void geometryReportsWriteCacheAndUnmapUnlessTurnedOff() throws Exception {
         Path p = dir.resolve("g.img");
         FileDevice d = open("path", p.toString(), "size", "8M");
         assertTrue(d.geometry().writeCache(), "write-back is the default");
-        assertEquals(0, d.geometry().unmapGranularityBlocks(), "Java 17 cannot punch holes");
-        assertFalse(d.geometry().thinProvisioned());
+        long fsBlock = Files.getFileStore(p).getBlockSize();
+        assertEquals(Math.max(1, fsBlock / 512), d.geometry().unmapGranularityBlocks(),
+                "UNMAP granularity is the file system block: " + d.unmapPlan());
+        assertTrue(d.geometry().thinProvisioned());
+        FileDevice off = open("path", dir.resolve("off.img").toString(), "size", "8M", "unmap", "false");
+        assertEquals(0, off.geometry().unmapGranularityBlocks());
+        assertFalse(off.geometry().thinProvisioned());
         FileDevice wt = open("path", dir.resolve("wt.img").toString(), "size", "8M", "writeCache", "false");
         assertFalse(wt.geometry().writeCache());
     }
