@@ -33,10 +33,12 @@ final class IscsiTestCu {
     private static final Pattern LISTED = Pattern.compile("ALL\\.([^.\\s]+)(?:\\.(\\S+))?");
     private static final Pattern TEST_START = Pattern.compile("^\\s*Test: (\\S+) \\.\\.\\.(.*)$");
     private static final Pattern RUN_SUMMARY = Pattern.compile("^Run Summary:");
-    // CUnit's verdict ends a line: "passed" or "FAILED". libiscsi's own messages start with
-    // "[FAILED]" / "[SKIPPED]" and are not verdicts.
-    private static final Pattern FAILED_VERDICT = Pattern.compile("(?:^|\\.\\.\\.|\\s)FAILED\\s*$");
-    private static final Pattern PASSED_VERDICT = Pattern.compile("passed\\s*$");
+    // CUnit prints its verdict, "passed" or "FAILED", right after the test's own output: at the
+    // start of a line, or at the end of a message that lacked a newline. Output of the suite's
+    // teardown may follow on the same line ("passed    [FAILED] PRIN command: ..."). libiscsi's
+    // own messages start with "[FAILED]" / "[SKIPPED]" and are not verdicts.
+    private static final Pattern FAILED_VERDICT = Pattern.compile("^FAILED\\b|(?:\\.\\.\\.|\\s)FAILED\\s*$");
+    private static final Pattern PASSED_VERDICT = Pattern.compile("^passed\\b|passed\\s*$");
     private static final String SKIP_MARK = "[SKIPPED]";
 
     private IscsiTestCu() {
