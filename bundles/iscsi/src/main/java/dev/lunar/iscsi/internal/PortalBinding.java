@@ -46,11 +46,6 @@ public final class PortalBinding {
         return limits;
     }
 
-    public boolean loopback() {
-        InetSocketAddress a = address;
-        return a != null && a.getAddress() != null && a.getAddress().isLoopbackAddress();
-    }
-
     /** Number of live connections accepted through this portal. */
     public int connectionCount() {
         return connections.size();

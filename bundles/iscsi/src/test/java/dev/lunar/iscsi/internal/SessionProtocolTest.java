@@ -428,6 +428,22 @@ class SessionProtocolTest {
     }
 
     @Test
+    void removingATargetEndsItsSessionsOnly() {
+        login();
+        rig.engine.putTarget("other", TargetConfig.of("iqn.2026-01.dev.lunar:other"));
+        rig.engine.removeTarget("other");
+        ini.conn.runTasks();
+        assertFalse(ini.conn.closed);
+        rig.engine.putTarget("disk0", new TargetConfig(TestInitiator.TARGET, "new alias", null, null, false));
+        ini.conn.runTasks();
+        assertFalse(ini.conn.closed, "a changed alias keeps the session");
+        rig.engine.removeTarget("disk0");
+        ini.conn.runTasks();
+        assertTrue(ini.conn.closed);
+        assertTrue(rig.engine.sessionInfos().isEmpty());
+    }
+
+    @Test
     void loginWithoutScsiCoreIsServiceUnavailable() {
         rig = new TestInitiator.Rig();
         rig.engine.setDeviceServer(null);
