@@ -19,9 +19,9 @@ import java.util.ArrayList;
 import java.util.List;
 
 /**
- * EXTENDED COPY (LID1) (SPC-4 §6.4) between logical units of the same target, RECEIVE COPY
- * RESULTS (§6.18) with COPY STATUS, OPERATING PARAMETERS and FAILED SEGMENT DETAILS, and the
- * Third-party Copy VPD page (§7.8.17) that advertises them.
+ * EXTENDED COPY (LID1) (SPC-4) between logical units of the same target, RECEIVE COPY
+ * RESULTS with COPY STATUS, OPERATING PARAMETERS and FAILED SEGMENT DETAILS, and the
+ * Third-party Copy VPD page that advertises them.
  *
  * <p>The copy manager is the device server itself: it runs the segments as backend reads and
  * writes ({@link CopyJob}) and answers the EXTENDED COPY when the last segment is done. Copy
@@ -49,7 +49,7 @@ final class CopyCommands {
         // Not WRITES_MEDIUM: the LU receiving the command may be only the source (a read-only
         // snapshot, say); every destination's write protection is checked per segment instead.
         t.add(EXTENDED_COPY, SA_LID1, "EXTENDED COPY(LID1)", CommandTable.usage(EXTENDED_COPY, SA_LID1, 0, 0, 0, 0, 0,
-                0, 0, 0xff, 0xff, 0xff, 0xff, 0, 0x07), CopyCommands::extendedCopy, MEDIUM);
+                0, 0, 0, 0xff, 0xff, 0xff, 0xff, 0, 0x07), CopyCommands::extendedCopy, MEDIUM);
         t.add(RECEIVE_COPY_RESULTS, SA_COPY_STATUS, "RECEIVE COPY RESULTS/COPY STATUS",
                 receiveCopyResultsUsage(SA_COPY_STATUS), CopyCommands::copyStatus);
         t.add(RECEIVE_COPY_RESULTS, SA_OPERATING_PARAMETERS, "RECEIVE COPY RESULTS/OPERATING PARAMETERS",
@@ -89,7 +89,7 @@ final class CopyCommands {
 
     private static void extendedCopy(Command c) {
         long length = c.u32(10);
-        if (length == 0) { // SPC-4 §6.4.1: no copy, not an error
+        if (length == 0) { // SPC-4 EXTENDED COPY: no copy, not an error
             c.transferLength(0);
             c.good();
             return;
@@ -180,7 +180,7 @@ final class CopyCommands {
         LbaRangeLocks.of(dst).acquire(c, first, end - first, then);
     }
 
-    /** The segment with its copy targets, or the sense that refuses it (SPC-4 §6.4.6.1). */
+    /** The segment with its copy targets, or the sense that refuses it (SPC-4, segment descriptors). */
     private static Object resolve(Command c, CopyParameterList list, Segment s) {
         Object source = copyTarget(c, list, s.source(), s, Segment.SOURCE_INDEX_AT);
         if (source instanceof Sense) {
@@ -248,13 +248,13 @@ final class CopyCommands {
 
     private static void copyStatus(Command c) {
         CopyResults.Operation op = results(c.lu()).find(c.nexus().name(), c.u8(2));
-        if (op == null) { // no such copy for this I_T nexus (SPC-4 §6.18.3)
+        if (op == null) { // no such copy for this I_T nexus (SPC-4 RECEIVE COPY RESULTS, COPY STATUS)
             c.invalidField(2, -1);
             return;
         }
         long bytes = op.bytesTransferred();
         int units = 0;
-        while (bytes > 0xffffffffL) { // TRANSFER COUNT UNITS: bytes, KiB, MiB, ... (SPC-4 table 331)
+        while (bytes > 0xffffffffL) { // TRANSFER COUNT UNITS: bytes, KiB, MiB, ... (SPC-4 COPY STATUS)
             bytes >>>= 10;
             units++;
         }
@@ -305,7 +305,7 @@ final class CopyCommands {
             return;
         }
         int alloc = (int) Math.min(c.u32(10), Integer.MAX_VALUE);
-        if (op.status() == CopyResults.IN_PROGRESS) { // nothing to report yet (SPC-4 §6.18.4)
+        if (op.status() == CopyResults.IN_PROGRESS) { // nothing to report yet (SPC-4, FAILED SEGMENT DETAILS)
             c.respond(new byte[4], 4, alloc);
             return;
         }
@@ -324,7 +324,7 @@ final class CopyCommands {
 
     // ------------------------------------------------------------------ VPD 8Fh
 
-    /** Third-party Copy VPD page body (SPC-4 §7.8.17): what EXTENDED COPY (LID1) supports. */
+    /** Third-party Copy VPD page body (SPC-4): what EXTENDED COPY (LID1) supports. */
     static byte[] thirdPartyCopyPage(Command c, LogicalUnit lu) {
         ByteArrayOutputStream out = new ByteArrayOutputStream();
         // Supported Commands (0001h): 83h/00h, 84h/00h, 03h, 04h.
