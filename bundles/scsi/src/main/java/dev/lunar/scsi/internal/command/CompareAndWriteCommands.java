@@ -24,7 +24,7 @@ final class CompareAndWriteCommands {
     }
 
     private static void compareAndWrite(Command c) {
-        // WRPROTECT: no protection information (PROTECT = 0), so only 000b is valid (SBC-3 table 11).
+        // WRPROTECT: no protection information (PROTECT = 0), so only 000b is valid (SBC-3, COMPARE AND WRITE).
         if (c.bits(1, 5, 3) != 0) {
             c.invalidField(1, 7);
             return;

@@ -9,7 +9,7 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Per-logical-unit locks on LBA ranges, so that a COMPARE AND WRITE (SBC-3 §5.2), ORWRITE
- * (§5.13) or WRITE ATOMIC (SBC-4 §5.48) is atomic against every other command that changes the
+ * (SBC-3) or WRITE ATOMIC(16) (SBC-4) is atomic against every other command that changes the
  * same blocks: no write to an overlapping range lands between its read and its write.
  *
  * <p>Every medium-changing command takes the lock on its range before it moves data (WRITE

@@ -12,8 +12,8 @@ import java.nio.ByteBuffer;
 import java.util.concurrent.atomic.AtomicBoolean;
 
 /**
- * Logical block provisioning commands (SBC-3 §4.7): WRITE SAME(10)/(16) (§5.41, §5.42), UNMAP
- * (§5.28) and GET LBA STATUS (§5.7).
+ * Logical block provisioning commands (SBC-3, logical block provisioning): WRITE SAME(10)/(16),
+ * UNMAP and GET LBA STATUS.
  *
  * <p>What we advertise and therefore enforce: WSNZ = 1 (a WRITE SAME of zero blocks is refused),
  * ANC_SUP = 0 (no anchored state, so every ANCHOR bit is an invalid field), LBPRZ = 1 when the
@@ -54,7 +54,7 @@ final class ProvisioningCommands {
             c.invalidField(1, 7);
             return;
         }
-        if (c.bit(1, 4)) { // ANCHOR with ANC_SUP = 0 (SBC-3 §5.42)
+        if (c.bit(1, 4)) { // ANCHOR with ANC_SUP = 0 (SBC-3, WRITE SAME(16))
             c.invalidField(1, 4);
             return;
         }
@@ -68,7 +68,7 @@ final class ProvisioningCommands {
             return;
         }
         boolean unmap = c.bit(1, 3);
-        boolean noDataOut = sixteen && c.bit(1, 0); // NDOB (SBC-4 §5.50): a block of zeros
+        boolean noDataOut = sixteen && c.bit(1, 0); // NDOB (SBC-4, WRITE SAME(16)): a block of zeros
         // Beyond MAXIMUM WRITE SAME LENGTH: invalid whatever the LBA.
         if (blocks > BlockLimits.MAX_WRITE_SAME_BLOCKS) {
             c.invalidField(lengthOffset, -1);
@@ -93,7 +93,7 @@ final class ProvisioningCommands {
 
     private static void writeSameWith(Command c, long lba, long blocks, byte[] block, boolean unmap) {
         LbaRangeLocks.lockThen(c, lba, blocks, () -> {
-            // SBC-3 §4.7.3.4.2: with UNMAP set we may deallocate only if the blocks then read
+            // SBC-3 (WRITE SAME and logical block provisioning): with UNMAP set we may deallocate only if the blocks then read
             // back as the data sent, i.e. the block is all zeros (LBPRZ = 1); otherwise write it.
             if (unmap && BlockLimits.unmapSupported(c.geometry()) && BlockWrites.allZero(block, 0, block.length)) {
                 deallocate(c, lba, blocks, c::good);
@@ -173,7 +173,7 @@ final class ProvisioningCommands {
             return;
         }
         int length = c.u16(7);
-        if (length == 0) { // SBC-3 §5.28: nothing to transfer, not an error
+        if (length == 0) { // SBC-3 UNMAP: nothing to transfer, not an error
             c.transferLength(0);
             c.good();
             return;
@@ -189,7 +189,7 @@ final class ProvisioningCommands {
     private static void unmapList(Command c, byte[] p) {
         ByteBuffer b = ByteBuffer.wrap(p);
         int descriptorBytes = Math.min(b.getShort(2) & 0xffff, p.length - 8);
-        // A trailing partial descriptor is ignored (SBC-3 §5.28.2).
+        // A trailing partial descriptor is ignored (SBC-3, UNMAP parameter list).
         int count = descriptorBytes / 16;
         if (count > BlockLimits.MAX_UNMAP_DESCRIPTORS) {
             c.invalidParameter(2, -1);
@@ -318,7 +318,7 @@ final class ProvisioningCommands {
             for (int i = 0; i < count; i++) {
                 b.putLong(starts[i]);
                 b.putInt((int) lengths[i]);
-                // PROVISIONING STATUS: 0 mapped, 1 deallocated (SBC-3 table 40).
+                // PROVISIONING STATUS: 0 mapped, 1 deallocated (SBC-3, LBA status descriptor).
                 b.put((byte) (mapped[i] ? 0 : 1));
                 b.put(new byte[3]);
             }

@@ -9,9 +9,8 @@ import dev.lunar.spi.buffer.DataBuffer;
 import dev.lunar.spi.scsi.Sense;
 
 /**
- * Commands that read the medium to check or combine data: VERIFY(10)/(12)/(16) (SBC-3 §5.36-5.38),
- * WRITE AND VERIFY(10)/(12)/(16) (§5.45-5.47), ORWRITE(16) (§5.13), WRITE ATOMIC(16) (SBC-4
- * §5.48) and PRE-FETCH(10)/(16) (§5.14, §5.15).
+ * Commands that read the medium to check or combine data: VERIFY(10)/(12)/(16), WRITE AND
+ * VERIFY(10)/(12)/(16), ORWRITE(16) and PRE-FETCH(10)/(16) (SBC-3), and WRITE ATOMIC(16) (SBC-4).
  *
  * <p>Data moves piece by piece (at most the backend's maximum transfer per piece), so memory per
  * command stays bounded whatever the range. Commands that change the medium hold the
@@ -88,7 +87,7 @@ final class VerifyCommands {
         loop[0].next();
     }
 
-    /** Fails with MISCOMPARE and the Data-Out offset of the first differing byte (SBC-3 §5.36). */
+    /** Fails with MISCOMPARE and the Data-Out offset of the first differing byte (SBC-3, VERIFY). */
     private static void miscompare(Command c, long offset) {
         c.fail(Sense.MISCOMPARE_DURING_VERIFY.withInformation(offset));
     }
@@ -101,7 +100,7 @@ final class VerifyCommands {
             return;
         }
         int bytchk = c.bits(1, 1, 2);
-        if (bytchk == 2) { // reserved (SBC-3 table 72)
+        if (bytchk == 2) { // reserved (SBC-3, VERIFY BYTCHK)
             c.invalidField(1, 2);
             return;
         }
@@ -242,7 +241,7 @@ final class VerifyCommands {
             c.good();
             return;
         }
-        // Read, OR, write under the range lock: no other write lands in between (SBC-3 §5.13:
+        // Read, OR, write under the range lock: no other write lands in between (SBC-3 ORWRITE:
         // the read-modify-write is one atomic operation for ORWRITE).
         LbaRangeLocks.lockThen(c, lba, blocks, () -> forEachPiece(c, lba, blocks,
                 (at, n, off, next) -> c.receiveDataOut((int) off, n * bs, sent -> {
@@ -269,7 +268,7 @@ final class VerifyCommands {
         int boundary = c.u16(10);
         int blocks = c.u16(12);
         // MAXIMUM ATOMIC TRANSFER LENGTH WITH ATOMIC BOUNDARY is 0 in our Block Limits page:
-        // boundaries are not supported, so only ATOMIC BOUNDARY 0 is valid (SBC-4 §5.48).
+        // boundaries are not supported, so only ATOMIC BOUNDARY 0 is valid (SBC-4, WRITE ATOMIC(16)).
         if (boundary != 0) {
             c.invalidField(10, -1);
             return;
@@ -300,7 +299,7 @@ final class VerifyCommands {
         if (!c.checkRange(lba, blocks)) {
             return;
         }
-        // NUMBER OF LOGICAL BLOCKS 0: from LBA to the end of the medium (SBC-3 §5.14).
+        // NUMBER OF LOGICAL BLOCKS 0: from LBA to the end of the medium (SBC-3, PRE-FETCH).
         long n = blocks == 0 ? c.geometry().blockCount() - lba : blocks;
         // We read at most MAXIMUM PREFETCH LENGTH blocks (the Block Limits page says so).
         long fetch = Math.min(n, BlockLimits.maxTransferBlocks(c.geometry()));

@@ -7,7 +7,7 @@ import java.util.Arrays;
 import java.util.List;
 
 /**
- * An EXTENDED COPY (LID1) parameter list (SPC-4 §6.4.3), parsed and checked before anything is
+ * An EXTENDED COPY (LID1) parameter list (SPC-4), parsed and checked before anything is
  * copied. What we accept is exactly what RECEIVE COPY RESULTS OPERATING PARAMETERS and the
  * Third-party Copy VPD page say: identification descriptor CSCDs (E4h) and block-to-block
  * segments (02h), no inline data, at most {@link #MAX_CSCD_DESCRIPTORS} CSCDs and
@@ -27,11 +27,11 @@ public record CopyParameterList(int listId, int listIdUsage, List<Cscd> cscds, L
     /** Room for the largest list we accept: every CSCD and every segment at its maximum count. */
     public static final int MAX_DESCRIPTOR_LIST_BYTES =
             MAX_CSCD_DESCRIPTORS * CSCD_BYTES + MAX_SEGMENT_DESCRIPTORS * Segment.BYTES;
-    /** Identification descriptor CSCD type code (SPC-4 §6.4.5.6). */
+    /** Identification descriptor CSCD type code (SPC-4). */
     public static final int CSCD_IDENTIFICATION = 0xe4;
-    /** Block device to block device segment type code (SPC-4 §6.4.6.5). */
+    /** Block device to block device segment type code (SPC-4). */
     public static final int SEGMENT_BLOCK_TO_BLOCK = 0x02;
-    /** LIST ID USAGE values (SPC-4 table 106). */
+    /** LIST ID USAGE values (SPC-4 EXTENDED COPY(LID1) parameter list header). */
     public static final int HOLD_RESULTS = 0;
     public static final int NO_LIST_ID = 3;
 
@@ -96,13 +96,13 @@ public record CopyParameterList(int listId, int listIdUsage, List<Cscd> cscds, L
         int listId = p[0] & 0xff;
         int usage = (p[1] >>> 3) & 0x3;
         // STR (bit 5) and PRIORITY (bits 2-0) are hints: we copy one segment at a time anyway.
-        if (usage == 1) { // reserved (SPC-4 table 106)
+        if (usage == 1) { // reserved (SPC-4 EXTENDED COPY(LID1) parameter list header)
             return Parsed.fail(badField(1, 4));
         }
         long cscdBytes = b.getShort(2) & 0xffff;
         long segmentBytes = b.getInt(8) & 0xffffffffL;
         long inlineBytes = b.getInt(12) & 0xffffffffL;
-        // SPC-4 §6.4.3: descriptor lists beyond MAXIMUM DESCRIPTOR LIST LENGTH, or longer than
+        // SPC-4 EXTENDED COPY: descriptor lists beyond MAXIMUM DESCRIPTOR LIST LENGTH, or longer than
         // what was sent, are a PARAMETER LIST LENGTH ERROR.
         if (cscdBytes + segmentBytes > MAX_DESCRIPTOR_LIST_BYTES
                 || HEADER_BYTES + cscdBytes + segmentBytes + inlineBytes > p.length) {
@@ -130,7 +130,7 @@ public record CopyParameterList(int listId, int listIdUsage, List<Cscd> cscds, L
             boolean nul = (p[off + 1] & 0x20) != 0;
             int peripheral = p[off + 1] & 0x1f;
             int designatorLength = p[off + 7] & 0xff;
-            if (designatorLength > 20) { // the designator field is 20 bytes (SPC-4 table 113)
+            if (designatorLength > 20) { // the designator field is 20 bytes (SPC-4 identification descriptor CSCD)
                 return Parsed.fail(badField(off + 7, -1));
             }
             byte[] designator = Arrays.copyOfRange(p, off + 8, off + 8 + designatorLength);

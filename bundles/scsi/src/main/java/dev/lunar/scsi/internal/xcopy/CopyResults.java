@@ -6,7 +6,7 @@ import java.util.LinkedHashMap;
 import java.util.Map;
 
 /**
- * The copy operations of one logical unit that RECEIVE COPY RESULTS can report (SPC-4 §6.18),
+ * The copy operations of one logical unit that RECEIVE COPY RESULTS can report (SPC-4),
  * keyed by I_T nexus and list identifier: running ones (so a second copy with the same list
  * identifier is refused) and finished ones the initiator asked us to hold (LIST ID USAGE 00b).
  * Held results are bounded ({@link #MAX_HELD}, oldest finished first out) and dropped when their
@@ -22,7 +22,7 @@ public final class CopyResults {
     /** Copy operations running at once per logical unit (TOTAL CONCURRENT COPIES). */
     public static final int MAX_CONCURRENT = 16;
 
-    /** COPY MANAGER STATUS values (SPC-4 table 330). */
+    /** COPY MANAGER STATUS values (SPC-4 RECEIVE COPY RESULTS, COPY STATUS). */
     public static final int IN_PROGRESS = 0x00;
     public static final int COMPLETED_GOOD = 0x01;
     public static final int COMPLETED_WITH_ERROR = 0x02;

@@ -3,7 +3,7 @@ package dev.lunar.scsi.internal.xcopy;
 import dev.lunar.spi.scsi.Sense;
 
 /**
- * Sense values of EXTENDED COPY and RECEIVE COPY RESULTS (SPC-4 §6.4, Annex D), kept apart from
+ * Sense values of EXTENDED COPY and RECEIVE COPY RESULTS (SPC-4 EXTENDED COPY, Annex D), kept apart from
  * the core's {@code SenseCodes} because only the copy manager uses them.
  */
 public final class CopySense {
@@ -34,7 +34,7 @@ public final class CopySense {
     }
 
     /**
-     * {@code sense} with a SEGMENT POINTER (SPC-4 §4.5.2.4.6): SKSV, SD = 1 (the byte is in the
+     * {@code sense} with a SEGMENT POINTER (SPC-4 sense-key specific data, segment pointer): SKSV, SD = 1 (the byte is in the
      * segment descriptor), and the byte within the segment descriptor.
      */
     public static Sense inSegment(Sense sense, int byteInSegment) {
