@@ -9,8 +9,11 @@ import java.util.List;
 import java.util.Optional;
 import org.junit.jupiter.api.Test;
 
-/** The verdicts read from iscsi-test-cu's CUnit output (shapes seen from libiscsi 1.19 on Debian 12). */
-class IscsiTestCuParseTest {
+/**
+ * The verdicts read from iscsi-test-cu's CUnit output (shapes seen from libiscsi 1.19 on Debian 12).
+ * Named *IT only because itests runs no Surefire; it starts nothing.
+ */
+class IscsiTestCuParseIT {
 
     private static final String SUMMARY = "\nRun Summary:    Type  Total    Ran Passed Failed Inactive\n"
             + "              suites      1      1    n/a      0        0\n";
