@@ -1,5 +1,7 @@
 package dev.lunar.scsi.internal.command;
 
+import static dev.lunar.scsi.internal.command.CommandTable.usage;
+
 import dev.lunar.scsi.internal.lun.LogicalUnit;
 import dev.lunar.spi.backend.Geometry;
 import dev.lunar.spi.backend.Provisioning;
@@ -9,8 +11,8 @@ import java.util.List;
 import java.util.function.Consumer;
 
 /**
- * LOG SENSE (SPC-4 §6.6) and LOG SELECT (§6.5). Pages: Supported Log Pages (00h/00h), Supported
- * Log Pages and Subpages (00h/FFh), Logical Block Provisioning (0Ch, SBC-3 §6.4.5, where the LU
+ * LOG SENSE and LOG SELECT (SPC-4). Pages: Supported Log Pages (00h/00h), Supported
+ * Log Pages and Subpages (00h/FFh), Logical Block Provisioning (0Ch, SBC-3, where the LU
  * manages provisioning), Temperature (0Dh) and Informational Exceptions (2Fh). A virtual disk has
  * no thermometer: temperatures are reported as FFh, "not available", as SPC-4 provides for.
  * Nothing is saved and no parameter is changeable, so SP = 1 and LOG SELECT parameter data are
@@ -24,9 +26,9 @@ final class LogCommands {
     static final int PAGE_TEMPERATURE = 0x0d;
     static final int PAGE_INFORMATIONAL_EXCEPTIONS = 0x2f;
 
-    /** Log parameter control byte: FORMAT AND LINKING 11b (binary, SPC-4 §7.3.2.2.2). */
+    /** Log parameter control byte: FORMAT AND LINKING 11b (binary list, SPC-4 log parameter control byte). */
     private static final int BINARY = 0x03;
-    /** TEMPERATURE FFh: no temperature is available (SPC-4 §7.3.21). */
+    /** TEMPERATURE FFh: no temperature is available (SPC-4 Temperature log page). */
     private static final int NO_TEMPERATURE = 0xff;
     /**
      * Provisioning runs LOG SENSE walks to count mapped blocks; beyond this (a badly fragmented
@@ -42,8 +44,8 @@ final class LogCommands {
 
     static void register(CommandTable t) {
         LogCommands l = new LogCommands(t);
-        t.add(0x4d, "LOG SENSE", l::logSense);
-        t.add(0x4c, "LOG SELECT", LogCommands::logSelect);
+        t.add(0x4d, "LOG SENSE", usage(0x4d, 0x03, 0xff, 0xff, 0, 0xff, 0xff, 0xff, 0xff, 0x07), l::logSense);
+        t.add(0x4c, "LOG SELECT", usage(0x4c, 0x03, 0, 0, 0, 0, 0, 0xff, 0xff, 0x07), LogCommands::logSelect);
     }
 
     /** One log parameter, already encoded (code, control, length, value). */
@@ -117,7 +119,8 @@ final class LogCommands {
                     Parameter.of(0x0000, new byte[] {0, (byte) NO_TEMPERATURE}),
                     Parameter.of(0x0001, new byte[] {0, (byte) NO_TEMPERATURE})));
             case PAGE_INFORMATIONAL_EXCEPTIONS -> send.accept(List.of(
-                    // No failure is predicted: IE ASC/ASCQ 00h/00h (SPC-4 §7.3.8).
+                    // No failure is predicted: IE ASC/ASCQ 00h/00h (SPC-4 Informational Exceptions
+                    // log page).
                     Parameter.of(0x0000, new byte[] {0, 0, (byte) NO_TEMPERATURE})));
             default -> c.invalidField(2, 5);
         }
@@ -161,10 +164,11 @@ final class LogCommands {
     }
 
     /**
-     * SBC-3 §6.4.5: AVAILABLE (0001h) and USED (0002h) LBA MAPPING RESOURCE COUNT, in blocks
-     * (THRESHOLD EXPONENT 0), scope 01b (dedicated to this LU). USED is counted by walking the
-     * backend's provisioning runs; AVAILABLE is what the LU's capacity still lets it map (the
-     * backend does not report its pool). Threshold values (PC 00b/10b) are zero: no thresholds.
+     * SBC-3 Logical Block Provisioning log page: AVAILABLE (0001h) and USED (0002h) LBA MAPPING
+     * RESOURCE COUNT, in blocks (THRESHOLD EXPONENT 0), scope 01b (dedicated to this LU). USED is
+     * counted by walking the backend's provisioning runs; AVAILABLE is what the LU's capacity still
+     * lets it map (the backend does not report its pool). Threshold values (PC 00b/10b) are zero:
+     * no thresholds.
      */
     private static void logicalBlockProvisioning(Command c, int pc, Consumer<List<Parameter>> send) {
         Geometry g = c.geometry();
@@ -214,7 +218,7 @@ final class LogCommands {
             return;
         }
         if (c.bit(1, 1)) {
-            c.invalidField(1, 1); // PCR with parameters (SPC-4 §6.5)
+            c.invalidField(1, 1); // PCR with parameters (SPC-4 LOG SELECT)
             return;
         }
         c.receiveParameterList(length, data -> c.invalidParameter(0, -1));

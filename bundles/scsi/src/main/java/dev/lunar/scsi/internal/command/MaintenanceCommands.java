@@ -3,6 +3,7 @@ package dev.lunar.scsi.internal.command;
 import static dev.lunar.scsi.internal.command.CommandFlag.MEDIUM;
 import static dev.lunar.scsi.internal.command.CommandFlag.NO_UNIT_ATTENTION;
 import static dev.lunar.scsi.internal.command.CommandFlag.WRITES_MEDIUM;
+import static dev.lunar.scsi.internal.command.CommandTable.usage;
 
 import dev.lunar.scsi.internal.lun.LogicalUnit;
 import dev.lunar.scsi.internal.sense.SenseCodes;
@@ -20,9 +21,9 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Maintenance and discovery commands: REPORT SUPPORTED OPERATION CODES (SPC-4 §6.35), REPORT
- * SUPPORTED TASK MANAGEMENT FUNCTIONS (§6.36), READ DEFECT DATA(10)/(12) (SBC-3 §5.12, §5.13:
- * a virtual disk has no defects, so the lists are empty) and SANITIZE (SBC-3 §5.30, §4.33:
+ * Maintenance and discovery commands: REPORT SUPPORTED OPERATION CODES (SPC-4), REPORT SUPPORTED
+ * TASK MANAGEMENT FUNCTIONS (SPC-4), READ DEFECT DATA(10)/(12) (SBC-3: a virtual disk has no
+ * defects, so the lists are empty) and SANITIZE (SBC-3 SANITIZE command and sanitize operations:
  * OVERWRITE and BLOCK ERASE, EXIT FAILURE MODE; no CRYPTO ERASE, as nothing is encrypted).
  */
 final class MaintenanceCommands {
@@ -36,7 +37,7 @@ final class MaintenanceCommands {
     static final int SA_BLOCK_ERASE = 0x02;
     static final int SA_EXIT_FAILURE_MODE = 0x1f;
 
-    /** RECOMMENDED COMMAND TIMEOUT in the timeouts descriptors, seconds (SPC-4 §6.35.4). */
+    /** RECOMMENDED COMMAND TIMEOUT in the timeouts descriptors, seconds (SPC-4 command timeouts descriptor). */
     static final int RECOMMENDED_TIMEOUT_SECONDS = 30;
     /** TEST field of the OVERWRITE parameter list must be 0 outside vendor tests. */
     private static final int OVERWRITE_HEADER = 4;
@@ -50,17 +51,27 @@ final class MaintenanceCommands {
     static void register(CommandTable t) {
         MaintenanceCommands m = new MaintenanceCommands(t);
         t.add(PortGroupCommands.MAINTENANCE_IN, SA_REPORT_SUPPORTED_OPCODES, "REPORT SUPPORTED OPERATION CODES",
+                usage(0xa3, SA_REPORT_SUPPORTED_OPCODES, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0, 0x07),
                 m::reportSupportedOperationCodes);
-        t.add(PortGroupCommands.MAINTENANCE_IN, SA_REPORT_SUPPORTED_TMFS,
-                "REPORT SUPPORTED TASK MANAGEMENT FUNCTIONS", MaintenanceCommands::reportSupportedTmfs);
-        t.add(0x37, "READ DEFECT DATA(10)", c -> readDefectData(c, c.u8(2), c.u16(7), false));
-        t.add(0xb7, "READ DEFECT DATA(12)", c -> readDefectData(c, c.u8(1), c.u32(6), true));
-        t.add(SANITIZE, SA_OVERWRITE, "SANITIZE/OVERWRITE", MaintenanceCommands::overwrite, MEDIUM, WRITES_MEDIUM);
-        t.add(SANITIZE, SA_BLOCK_ERASE, "SANITIZE/BLOCK ERASE", MaintenanceCommands::blockErase, MEDIUM,
-                WRITES_MEDIUM);
-        t.add(SANITIZE, SA_EXIT_FAILURE_MODE, "SANITIZE/EXIT FAILURE MODE", MaintenanceCommands::exitFailureMode,
-                MEDIUM, WRITES_MEDIUM);
+        t.add(PortGroupCommands.MAINTENANCE_IN, SA_REPORT_SUPPORTED_TMFS, "REPORT SUPPORTED TASK MANAGEMENT FUNCTIONS",
+                usage(0xa3, SA_REPORT_SUPPORTED_TMFS, 0x80, 0, 0, 0, 0xff, 0xff, 0xff, 0xff, 0, 0x07),
+                MaintenanceCommands::reportSupportedTmfs);
+        t.add(0x37, "READ DEFECT DATA(10)", usage(0x37, 0, 0x1f, 0, 0, 0, 0, 0xff, 0xff, 0x07),
+                c -> readDefectData(c, c.u8(2), c.u16(7), false));
+        t.add(0xb7, "READ DEFECT DATA(12)", usage(0xb7, 0x1f, 0, 0, 0, 0, 0xff, 0xff, 0xff, 0xff, 0, 0x07),
+                c -> readDefectData(c, c.u8(1), c.u32(6), true));
+        // IMMED and AUSE; the reserved bit and bytes are checked but not used.
+        t.add(SANITIZE, SA_OVERWRITE, "SANITIZE/OVERWRITE", sanitizeUsage(SA_OVERWRITE),
+                MaintenanceCommands::overwrite, MEDIUM, WRITES_MEDIUM);
+        t.add(SANITIZE, SA_BLOCK_ERASE, "SANITIZE/BLOCK ERASE", sanitizeUsage(SA_BLOCK_ERASE),
+                MaintenanceCommands::blockErase, MEDIUM, WRITES_MEDIUM);
+        t.add(SANITIZE, SA_EXIT_FAILURE_MODE, "SANITIZE/EXIT FAILURE MODE", sanitizeUsage(SA_EXIT_FAILURE_MODE),
+                MaintenanceCommands::exitFailureMode, MEDIUM, WRITES_MEDIUM);
         t.addGate(MaintenanceCommands::sanitizeGate);
+    }
+
+    private static byte[] sanitizeUsage(int sa) {
+        return usage(SANITIZE, 0xa0 | sa, 0, 0, 0, 0, 0, 0xff, 0xff, 0x07);
     }
 
     // ------------------------------------------------------------------ REPORT SUPPORTED OPERATION CODES
@@ -79,7 +90,7 @@ final class MaintenanceCommands {
         switch (options) {
             case 0 -> data = allCommands(c.lu(), rctd);
             case 1 -> {
-                // 001b names an opcode without service actions (SPC-4 §6.35.1).
+                // 001b names an opcode without service actions (SPC-4).
                 if (table.hasServiceActions(opcode)) {
                     c.invalidField(2, 2);
                     return;
@@ -128,7 +139,7 @@ final class MaintenanceCommands {
             b.putShort((short) Math.max(d.serviceAction(), 0));
             b.put((byte) 0);
             b.put((byte) ((rctd ? 0x02 : 0) | (d.serviceAction() >= 0 ? 0x01 : 0)));
-            b.putShort((short) usage(d).length);
+            b.putShort((short) usageOf(d).length);
             if (rctd) {
                 timeouts(b, d);
             }
@@ -140,7 +151,7 @@ final class MaintenanceCommands {
         if (d == null || !offered(lu, d)) {
             return new byte[] {0, 0x01, 0, 0}; // SUPPORT 001b: not supported
         }
-        byte[] usage = usage(d);
+        byte[] usage = usageOf(d);
         ByteBuffer b = ByteBuffer.allocate(4 + usage.length + (rctd ? 12 : 0));
         b.put((byte) 0);
         b.put((byte) ((rctd ? 0x80 : 0) | 0x03)); // SUPPORT 011b: as the standard describes it
@@ -153,11 +164,11 @@ final class MaintenanceCommands {
     }
 
     /**
-     * The CDB USAGE DATA (SPC-4 §6.35.3): the command's own map when its family published one,
-     * else every bit of the CDB's length usable except the CONTROL byte (no NACA, no LINK), with the
+     * The CDB USAGE DATA (SPC-4): the command's own map when its family published one,
+     * else every bit of the CDB's length usable, the CONTROL byte as the core reports it, with the
      * SERVICE ACTION field holding the service action as the standard asks.
      */
-    static byte[] usage(CommandDescriptor d) {
+    static byte[] usageOf(CommandDescriptor d) {
         if (d.cdbUsage() != null) {
             return d.cdbUsage().clone();
         }
@@ -165,14 +176,14 @@ final class MaintenanceCommands {
         byte[] u = new byte[len == 0 ? 16 : len];
         Arrays.fill(u, 1, u.length - 1, (byte) 0xff);
         u[0] = (byte) d.opcode();
-        u[u.length - 1] = 0;
+        u[u.length - 1] = 0x07; // LINK, FLAG, NACA are looked at (NACA = 1 is refused), as in the core's maps
         if (d.serviceAction() >= 0) {
             u[1] = (byte) (0xe0 | d.serviceAction());
         }
         return u;
     }
 
-    /** Command timeouts descriptor (SPC-4 §6.35.4): nominal unknown, recommended per command. */
+    /** Command timeouts descriptor (SPC-4): nominal unknown, recommended per command. */
     private static void timeouts(ByteBuffer b, CommandDescriptor d) {
         b.putShort((short) 0x0a).put((byte) 0).put((byte) 0);
         b.putInt(0);
@@ -201,7 +212,7 @@ final class MaintenanceCommands {
     // ------------------------------------------------------------------ READ DEFECT DATA
 
     /**
-     * READ DEFECT DATA (SBC-3 §5.12, §5.13). Lunar's media have no defects: both lists exist and
+     * READ DEFECT DATA (SBC-3). Lunar's media have no defects: both lists exist and
      * are empty, so every defined address descriptor format can be reported as asked. The reserved
      * format 111b gets the empty list in short block format with RECOVERED ERROR, DEFECT LIST NOT
      * FOUND, as SBC-3 asks for a format the device server cannot return.
@@ -223,7 +234,7 @@ final class MaintenanceCommands {
 
     // ------------------------------------------------------------------ SANITIZE
 
-    /** Sanitize state of one LU (SBC-3 §4.33): in progress, or failed until a good one or EXIT. */
+    /** Sanitize state of one LU (SBC-3 sanitize operations): in progress, or failed until a good one or EXIT. */
     static final class SanitizeState {
         volatile boolean inProgress;
         volatile boolean failed;
@@ -242,10 +253,10 @@ final class MaintenanceCommands {
     }
 
     /**
-     * SBC-3 §4.33: while a sanitize runs, only INQUIRY, REPORT LUNS and REQUEST SENSE are served
-     * (the commands that also ignore unit attentions); everything else gets NOT READY, SANITIZE IN
-     * PROGRESS. After a failed sanitize, medium access gets MEDIUM ERROR, SANITIZE COMMAND FAILED
-     * until a sanitize succeeds or EXIT FAILURE MODE is accepted.
+     * SBC-3 (sanitize operations): while a sanitize runs, only INQUIRY, REPORT LUNS and REQUEST
+     * SENSE are served (the commands that also ignore unit attentions); everything else gets NOT
+     * READY, SANITIZE IN PROGRESS. After a failed sanitize, medium access gets MEDIUM ERROR,
+     * SANITIZE COMMAND FAILED until a sanitize succeeds or EXIT FAILURE MODE is accepted.
      */
     static boolean sanitizeGate(Command c) {
         SanitizeState s = c.lu().extensionIfPresent(SanitizeState.class);
@@ -284,7 +295,7 @@ final class MaintenanceCommands {
         }
         int blockSize = c.geometry().blockSize();
         int length = c.u16(7);
-        // SBC-3 §5.30.3: a header and a pattern of 1 .. block size bytes.
+        // SBC-3 OVERWRITE parameter list: a header and a pattern of 1 .. block size bytes.
         if (length <= OVERWRITE_HEADER || length > blockSize + OVERWRITE_HEADER) {
             c.invalidField(7, 7);
             return;
@@ -338,7 +349,7 @@ final class MaintenanceCommands {
         }
         SanitizeState s = c.lu().extension(SanitizeState.class, SanitizeState::new);
         if (s.failed && !s.failedWithAuse) {
-            // SBC-3 §5.30.1: leaving failure mode needs AUSE = 1 in the sanitize that failed.
+            // SBC-3 SANITIZE: leaving failure mode needs AUSE = 1 in the sanitize that failed.
             c.invalidField(1, 4);
             return;
         }
@@ -376,7 +387,7 @@ final class MaintenanceCommands {
 
         @Override
         public long issue(BlockDevice dev, Geometry g, int pass, long lba, IoCompletion<Void> done) {
-            // INVERT: odd passes write the inverted pattern (SBC-3 §5.30.3).
+            // INVERT: odd passes write the inverted pattern (SBC-3 OVERWRITE parameter list).
             byte[] block = patterns[invert && (pass & 1) == 1 ? 1 : 0];
             int per = Math.min(g.maxTransferBlocks(), BlockLimits.maxTransferBlocks(g));
             if (chunkPass != pass) {
@@ -437,7 +448,7 @@ final class MaintenanceCommands {
 
     /**
      * Runs a sanitize. It talks to the backend directly rather than through the {@link Command}:
-     * a sanitize outlives its command (IMMED = 1 completes it at once) and, per SBC-3 §4.33,
+     * a sanitize outlives its command (IMMED = 1 completes it at once) and, per SBC-3,
      * continues through aborts, resets and nexus loss. With IMMED = 0 the command completes when
      * the operation does, unless it was aborted meanwhile.
      */

@@ -1,5 +1,7 @@
 package dev.lunar.scsi.internal.command;
 
+import static dev.lunar.scsi.internal.command.CommandTable.usage;
+
 import dev.lunar.scsi.internal.lun.LogicalUnit;
 import dev.lunar.scsi.internal.pr.PrType;
 import dev.lunar.scsi.internal.pr.Registration;
@@ -22,10 +24,11 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Reservations: RESERVE(6)/(10) and RELEASE(6)/(10) (SPC-2 §7.21, §7.23, third-party forms not
- * supported), PERSISTENT RESERVE IN (SPC-4 §6.15) and OUT (§6.16), the reservation gate every
- * command passes (§5.13.1, table 64, and the SPC-2 rules), and the reset/nexus-loss behaviour: an
- * SPC-2 reservation ends with its nexus or a reset, persistent reservations do not (§5.13.1).
+ * Reservations: RESERVE(6)/(10) and RELEASE(6)/(10) (SPC-2, third-party forms not supported),
+ * PERSISTENT RESERVE IN and OUT (SPC-4), the reservation gate every command passes (SPC-4's table
+ * of commands allowed in the presence of each reservation type, and the SPC-2 rules), and the
+ * reset/nexus-loss behaviour: an SPC-2 reservation ends with its nexus or a reset, persistent
+ * reservations do not.
  *
  * <p>State lives in {@link ReservationState}, one per LU, created (and its APTPL file read) on
  * the LU's first command.
@@ -51,7 +54,7 @@ final class ReservationCommands {
     static final int SA_REGISTER_AND_IGNORE_EXISTING_KEY = 0x06;
     static final int SA_REGISTER_AND_MOVE = 0x07;
 
-    /** The basic PERSISTENT RESERVE OUT parameter list (SPC-4 §6.16.3). */
+    /** The basic PERSISTENT RESERVE OUT parameter list (SPC-4). */
     private static final int BASIC_PARAMETER_LIST = 24;
     /** REGISTER AND MOVE carries one TransportID; iSCSI names are at most 223 bytes (RFC 7143). */
     private static final int MAX_PARAMETER_LIST = BASIC_PARAMETER_LIST + 1024;
@@ -67,14 +70,15 @@ final class ReservationCommands {
     }
 
     private static final Access[] ACCESS = new Access[256];
-    /** Commands an SPC-2 reservation lets through from other nexuses (SPC-2 §5.5.1). */
+    /** Commands an SPC-2 reservation lets through from other nexuses (SPC-2). */
     private static final boolean[] SPC2_ALLOWED = new boolean[256];
 
     static {
         Arrays.fill(ACCESS, Access.WRITE);
         for (int op : new int[] {0x00, 0x03, 0x12, 0xa0, 0x25, 0x4d, 0xa3, 0x84,
                 PERSISTENT_RESERVE_IN, PERSISTENT_RESERVE_OUT,
-                // RESERVE/RELEASE decide themselves: SPC-4 §5.13.3 makes them conflict while PRs exist.
+                // RESERVE/RELEASE decide themselves: SPC-4's exceptions to SPC-2 RESERVE and
+                // RELEASE apply while PRs exist.
                 0x16, 0x17, 0x56, 0x57}) {
             ACCESS[op] = Access.ALWAYS;
         }
@@ -91,30 +95,25 @@ final class ReservationCommands {
     }
 
     static void register(CommandTable t) {
-        t.add(0x16, "RESERVE(6)", ReservationCommands::reserveSpc2);
-        t.add(0x17, "RELEASE(6)", ReservationCommands::releaseSpc2);
-        t.add(0x56, "RESERVE(10)", ReservationCommands::reserveSpc2);
-        t.add(0x57, "RELEASE(10)", ReservationCommands::releaseSpc2);
+        t.add(0x16, "RESERVE(6)", usage(0x16, 0x1f, 0, 0, 0, 0x07), ReservationCommands::reserveSpc2);
+        t.add(0x17, "RELEASE(6)", usage(0x17, 0x1f, 0, 0, 0, 0x07), ReservationCommands::releaseSpc2);
+        t.add(0x56, "RESERVE(10)", usage(0x56, 0x1f, 0, 0, 0, 0, 0, 0, 0, 0x07), ReservationCommands::reserveSpc2);
+        t.add(0x57, "RELEASE(10)", usage(0x57, 0x1f, 0, 0, 0, 0, 0, 0, 0, 0x07), ReservationCommands::releaseSpc2);
 
-        t.add(PERSISTENT_RESERVE_IN, SA_READ_KEYS, "PERSISTENT RESERVE IN/READ KEYS", ReservationCommands::readKeys);
-        t.add(PERSISTENT_RESERVE_IN, SA_READ_RESERVATION, "PERSISTENT RESERVE IN/READ RESERVATION",
-                ReservationCommands::readReservation);
-        t.add(PERSISTENT_RESERVE_IN, SA_REPORT_CAPABILITIES, "PERSISTENT RESERVE IN/REPORT CAPABILITIES",
-                ReservationCommands::reportCapabilities);
-        t.add(PERSISTENT_RESERVE_IN, SA_READ_FULL_STATUS, "PERSISTENT RESERVE IN/READ FULL STATUS",
-                ReservationCommands::readFullStatus);
+        prin(t, SA_READ_KEYS, "READ KEYS", ReservationCommands::readKeys);
+        prin(t, SA_READ_RESERVATION, "READ RESERVATION", ReservationCommands::readReservation);
+        prin(t, SA_REPORT_CAPABILITIES, "REPORT CAPABILITIES", ReservationCommands::reportCapabilities);
+        prin(t, SA_READ_FULL_STATUS, "READ FULL STATUS", ReservationCommands::readFullStatus);
 
-        t.add(PERSISTENT_RESERVE_OUT, SA_REGISTER, "PERSISTENT RESERVE OUT/REGISTER", c -> registerKey(c, false));
-        t.add(PERSISTENT_RESERVE_OUT, SA_REGISTER_AND_IGNORE_EXISTING_KEY,
-                "PERSISTENT RESERVE OUT/REGISTER AND IGNORE EXISTING KEY", c -> registerKey(c, true));
-        t.add(PERSISTENT_RESERVE_OUT, SA_RESERVE, "PERSISTENT RESERVE OUT/RESERVE", ReservationCommands::reserve);
-        t.add(PERSISTENT_RESERVE_OUT, SA_RELEASE, "PERSISTENT RESERVE OUT/RELEASE", ReservationCommands::release);
-        t.add(PERSISTENT_RESERVE_OUT, SA_CLEAR, "PERSISTENT RESERVE OUT/CLEAR", ReservationCommands::clear);
-        t.add(PERSISTENT_RESERVE_OUT, SA_PREEMPT, "PERSISTENT RESERVE OUT/PREEMPT", c -> preempt(c, false));
-        t.add(PERSISTENT_RESERVE_OUT, SA_PREEMPT_AND_ABORT, "PERSISTENT RESERVE OUT/PREEMPT AND ABORT",
-                c -> preempt(c, true));
-        t.add(PERSISTENT_RESERVE_OUT, SA_REGISTER_AND_MOVE, "PERSISTENT RESERVE OUT/REGISTER AND MOVE",
-                ReservationCommands::registerAndMove);
+        prout(t, SA_REGISTER, "REGISTER", false, c -> registerKey(c, false));
+        prout(t, SA_REGISTER_AND_IGNORE_EXISTING_KEY, "REGISTER AND IGNORE EXISTING KEY", false,
+                c -> registerKey(c, true));
+        prout(t, SA_RESERVE, "RESERVE", true, ReservationCommands::reserve);
+        prout(t, SA_RELEASE, "RELEASE", true, ReservationCommands::release);
+        prout(t, SA_CLEAR, "CLEAR", false, ReservationCommands::clear);
+        prout(t, SA_PREEMPT, "PREEMPT", true, c -> preempt(c, false));
+        prout(t, SA_PREEMPT_AND_ABORT, "PREEMPT AND ABORT", true, c -> preempt(c, true));
+        prout(t, SA_REGISTER_AND_MOVE, "REGISTER AND MOVE", false, ReservationCommands::registerAndMove);
 
         t.addGate(ReservationCommands::admit);
         t.addListener(new LogicalUnitListener() {
@@ -136,6 +135,17 @@ final class ReservationCommands {
         });
     }
 
+    private static void prin(CommandTable t, int sa, String name, CommandHandler h) {
+        t.add(PERSISTENT_RESERVE_IN, sa, "PERSISTENT RESERVE IN/" + name,
+                usage(PERSISTENT_RESERVE_IN, sa, 0, 0, 0, 0, 0, 0xff, 0xff, 0x07), h);
+    }
+
+    /** {@code usesType}: the service action reads SCOPE and TYPE (CDB byte 2). */
+    private static void prout(CommandTable t, int sa, String name, boolean usesType, CommandHandler h) {
+        t.add(PERSISTENT_RESERVE_OUT, sa, "PERSISTENT RESERVE OUT/" + name,
+                usage(PERSISTENT_RESERVE_OUT, sa, usesType ? 0xff : 0, 0, 0, 0xff, 0xff, 0xff, 0xff, 0x07), h);
+    }
+
     static ReservationState state(LogicalUnit lu) {
         return lu.extension(ReservationState.class, ReservationState::new);
     }
@@ -143,8 +153,8 @@ final class ReservationCommands {
     // ------------------------------------------------------------------ the gate
 
     /**
-     * SPC-4 §5.13.1 and SPC-2 §5.5.1: RESERVATION CONFLICT for a command the reservations of this
-     * LU do not let through from this nexus. Runs after the unit attention check.
+     * SPC-4 reservations overview and SPC-2: RESERVATION CONFLICT for a command the reservations of
+     * this LU do not let through from this nexus. Runs after the unit attention check.
      */
     static boolean admit(Command c) {
         if (allowed(state(c.lu()), c)) {
@@ -235,7 +245,7 @@ final class ReservationCommands {
                 b.putLong(r.key());
             }
         }
-        // ADDITIONAL LENGTH reports the whole list even when the allocation length cuts it (§6.15.2).
+        // ADDITIONAL LENGTH reports the whole list even when the allocation length cuts it (SPC-4 READ KEYS).
         c.respond(b.array(), b.capacity(), c.u16(7));
     }
 
@@ -247,7 +257,8 @@ final class ReservationCommands {
             b = ByteBuffer.allocate(type == null ? 8 : 24);
             b.putInt((int) s.generation()).putInt(type == null ? 0 : 16);
             if (type != null) {
-                // An all-registrants reservation has no single key: RESERVATION KEY is zero (§6.15.3.2).
+                // An all-registrants reservation has no single key: RESERVATION KEY is zero (SPC-4
+                // READ RESERVATION).
                 b.putLong(type.allRegistrants() ? 0 : s.holder().key());
                 b.putInt(0).put((byte) 0).put((byte) type.code()).putShort((short) 0);
             }
@@ -259,8 +270,9 @@ final class ReservationCommands {
         ReservationState s = state(c.lu());
         byte[] b = new byte[8];
         b[1] = 8;
-        // CRH: RESERVE/RELEASE follow §5.13.3; ATP_C: ALL_TG_PT honoured; SIP_C = 0: SPEC_I_PT is
-        // refused; PTPL_C only where a state directory can keep the state across power loss.
+        // CRH: RESERVE/RELEASE follow SPC-4's exceptions to SPC-2 behaviour; ATP_C: ALL_TG_PT
+        // honoured; SIP_C = 0: SPEC_I_PT is refused; PTPL_C only where a state directory can keep
+        // the state across power loss.
         b[2] = (byte) (0x10 | 0x04 | (s.persistenceCapable() ? 0x01 : 0));
         // TMV: the type mask is valid; ALLOW COMMANDS 001b: TEST UNIT READY passes WE and EA reservations.
         b[3] = (byte) (0x80 | (0x1 << 4) | (s.aptpl() ? 0x01 : 0));
@@ -303,7 +315,7 @@ final class ReservationCommands {
 
     // ------------------------------------------------------------------ PERSISTENT RESERVE OUT
 
-    /** The basic parameter list of every service action but REGISTER AND MOVE (§6.16.3). */
+    /** The basic parameter list of every service action but REGISTER AND MOVE (SPC-4). */
     private record Parameters(long key, long serviceActionKey, boolean specIPt, boolean allTargetPorts,
             boolean aptpl) {
     }
@@ -329,7 +341,7 @@ final class ReservationCommands {
             }
         }
         long length = c.u32(5);
-        // §6.16.3: 24 bytes unless SPEC_I_PT = 1 adds TransportIDs (REGISTER only); anything
+        // SPC-4: 24 bytes unless SPEC_I_PT = 1 adds TransportIDs (REGISTER only); anything
         // else is a PARAMETER LIST LENGTH ERROR.
         if (length < BASIC_PARAMETER_LIST || length > MAX_PARAMETER_LIST
                 || (!registers && length != BASIC_PARAMETER_LIST)) {
@@ -399,8 +411,8 @@ final class ReservationCommands {
     }
 
     /**
-     * PREEMPT AND ABORT (§5.13.11.5): the preempted nexuses' tasks are aborted as by ABORT TASK
-     * SET; the command completes once they are gone.
+     * PREEMPT AND ABORT (SPC-4 "Preempting and aborting"): the preempted nexuses' tasks are aborted
+     * as by ABORT TASK SET; the command completes once they are gone.
      */
     private static void abortTasks(Command c, List<Registration> victims, Runnable then) {
         List<Command> tasks = c.lu().taskSet().select(t -> t != c && victims.stream().anyMatch(
@@ -420,7 +432,7 @@ final class ReservationCommands {
         }
     }
 
-    /** REGISTER AND MOVE (§6.16.4): its own parameter list with a TransportID. */
+    /** REGISTER AND MOVE (SPC-4): its own parameter list with a TransportID. */
     private static void registerAndMove(Command c) {
         long length = c.u32(5);
         if (length < BASIC_PARAMETER_LIST || length > MAX_PARAMETER_LIST) {

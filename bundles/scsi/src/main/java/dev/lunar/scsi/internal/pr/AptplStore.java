@@ -21,10 +21,10 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Persistent reservations that survive a power loss (APTPL = 1, SPC-4 §5.13.5): one small text
- * file in the logical unit's state directory, replaced atomically (write a temporary file, fsync
- * it, rename it over the old one, fsync the directory), so that a crash leaves either the old or
- * the new state, never a torn one.
+ * Persistent reservations that survive a power loss (APTPL = 1, SPC-4 "Preserving persistent
+ * reservations and registrations"): one small text file in the logical unit's state directory,
+ * replaced atomically (write a temporary file, fsync it, rename it over the old one, fsync the
+ * directory), so that a crash leaves either the old or the new state, never a torn one.
  *
  * <p>Writes run on one shared background thread in submission order, never on a dispatch
  * thread (fsync blocks); the thread ends when idle. {@link #load} blocks and is called once, when

@@ -1,8 +1,9 @@
 package dev.lunar.scsi.internal.pr;
 
 /**
- * Persistent reservation types (SPC-4 §6.16.4, table 171) and what each means for access by
- * nexuses that do not hold the reservation (§5.13.1).
+ * Persistent reservation types (SPC-4, PERSISTENT RESERVE OUT, "Persistent reservation type codes")
+ * and what each means for access by nexuses that do not hold the reservation (SPC-4 "Reservations
+ * overview" table of commands allowed per type).
  */
 public enum PrType {
     WRITE_EXCLUSIVE(0x1, false, false, false),
@@ -49,7 +50,7 @@ public enum PrType {
         return registrantsOnly || allRegistrants;
     }
 
-    /** Bit of this type in the PERSISTENT RESERVATION TYPE MASK of REPORT CAPABILITIES (§6.15.4). */
+    /** Bit of this type in the PERSISTENT RESERVATION TYPE MASK of REPORT CAPABILITIES. */
     public int typeMaskBit() {
         return switch (this) {
             case WRITE_EXCLUSIVE_ALL_REGISTRANTS -> 0x8000;

@@ -3,7 +3,7 @@ package dev.lunar.scsi.internal.pr;
 import dev.lunar.scsi.internal.target.ScsiNexus;
 
 /**
- * One persistent reservation registration (SPC-4 §5.13.7): the reservation key of an I_T nexus, or
+ * One persistent reservation registration (SPC-4 "Registering"): the reservation key of an I_T nexus, or
  * of an initiator port on every target port of the target when registered with ALL_TG_PT = 1.
  * Immutable; a key change replaces the record.
  *

@@ -12,9 +12,9 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Reservation state of one logical unit: the SPC-2 RESERVE(6)/(10) holder and the persistent
- * reservation registrations and reservation (SPC-4 §5.13). One instance per LU
- * ({@code lu.extension(ReservationState.class, ReservationState::new)}); every method is
- * synchronized and short, so commands on any thread see one order of changes.
+ * reservation registrations and reservation (SPC-4 "Reservations"). One instance per LU ({@code
+ * lu.extension(ReservationState.class, ReservationState::new)}); every method is synchronized and
+ * short, so commands on any thread see one order of changes.
  *
  * <p>Service actions of PERSISTENT RESERVE OUT are methods here that return a {@link Verdict};
  * parameter list parsing and CDB checks stay with the command handlers. With APTPL = 1 every
@@ -70,9 +70,9 @@ public final class ReservationState {
     }
 
     /**
-     * RESERVE(6)/(10) (SPC-2 §7.21). While registrations exist, SPC-4 §5.13.3 (CRH = 1) applies:
-     * from a persistent reservation holder it is accepted without effect, from anyone else it
-     * conflicts.
+     * RESERVE(6)/(10) (SPC-2). While registrations exist, SPC-4's exceptions to SPC-2 RESERVE and
+     * RELEASE (CRH = 1) apply: from a persistent reservation holder it is accepted without effect,
+     * from anyone else it conflicts.
      */
     public synchronized Verdict reserveSpc2(ScsiNexus n) {
         if (!registrations.isEmpty()) {
@@ -100,14 +100,14 @@ public final class ReservationState {
         return isHolder(registrationOf(n)) ? Verdict.GOOD : Verdict.CONFLICT;
     }
 
-    /** I_T nexus loss ends the nexus's SPC-2 reservation (SPC-2 §5.5.1); PRs stay. */
+    /** I_T nexus loss ends the nexus's SPC-2 reservation (SPC-2 "Reservations"); PRs stay. */
     public synchronized void nexusLost(String nexusName) {
         if (nexusName.equals(spc2Holder)) {
             spc2Holder = null;
         }
     }
 
-    /** LOGICAL UNIT RESET and target resets end SPC-2 reservations; PRs stay (SPC-4 §5.13.1). */
+    /** LOGICAL UNIT RESET and target resets end SPC-2 reservations; PRs stay (SPC-4 reservations overview). */
     public synchronized void reset() {
         spc2Holder = null;
     }
@@ -158,7 +158,7 @@ public final class ReservationState {
     // ------------------------------------------------------------------ PERSISTENT RESERVE OUT
 
     /**
-     * REGISTER and REGISTER AND IGNORE EXISTING KEY (SPC-4 §5.13.7, §6.16.2): register, change the
+     * REGISTER and REGISTER AND IGNORE EXISTING KEY (SPC-4 "Registering"): register, change the
      * key, or (service action key 0) unregister.
      */
     public synchronized Verdict register(ScsiNexus n, long key, long serviceActionKey, boolean ignoreExisting,
@@ -187,7 +187,7 @@ public final class ReservationState {
         return Verdict.GOOD.persistedBy(changed(aptplBit));
     }
 
-    /** RESERVE (§5.13.9). */
+    /** RESERVE (SPC-4 "Creating a persistent reservation"). */
     public synchronized Verdict reserve(ScsiNexus n, long key, PrType newType) {
         Registration r = registrationOf(n);
         if (r == null || r.key() != key) {
@@ -202,7 +202,7 @@ public final class ReservationState {
         return Verdict.GOOD.persistedBy(changed(aptpl));
     }
 
-    /** RELEASE (§5.13.10.2). */
+    /** RELEASE (SPC-4 "Releasing"). */
     public synchronized Verdict release(ScsiNexus n, long key, PrType releaseType, ReservationEffects fx) {
         Registration r = registrationOf(n);
         if (r == null || r.key() != key) {
@@ -218,13 +218,13 @@ public final class ReservationState {
         type = null;
         holder = null;
         if (old.registrantsHaveAccess()) {
-            // §5.13.10.2: releasing a registrants-only or all-registrants reservation tells the others.
+            // SPC-4 "Releasing": releasing a registrants-only or all-registrants reservation tells the others.
             attentionToAllBut(r, SenseCodes.UA_RESERVATIONS_RELEASED, fx);
         }
         return Verdict.GOOD.persistedBy(changed(aptpl));
     }
 
-    /** CLEAR (§5.13.10.3): every registration and the reservation go. */
+    /** CLEAR (SPC-4 "Clearing"): every registration and the reservation go. */
     public synchronized Verdict clear(ScsiNexus n, long key, ReservationEffects fx) {
         Registration r = registrationOf(n);
         if (r == null || r.key() != key) {
@@ -239,8 +239,8 @@ public final class ReservationState {
     }
 
     /**
-     * PREEMPT and PREEMPT AND ABORT (§5.13.11.4): remove the registrations with the service action
-     * key and, when they hold the reservation, take it over with {@code newType}.
+     * PREEMPT and PREEMPT AND ABORT (SPC-4 "Preempting"): remove the registrations with the service
+     * action key and, when they hold the reservation, take it over with {@code newType}.
      */
     public synchronized Verdict preempt(ScsiNexus n, long key, long serviceActionKey, PrType newType,
             boolean abort, ReservationEffects fx) {
@@ -250,7 +250,7 @@ public final class ReservationState {
         }
         List<Registration> victims;
         if (type != null && type.allRegistrants() && serviceActionKey == 0) {
-            // §5.13.11.4.3: key 0 preempts an all-registrants reservation and every other registrant.
+            // SPC-4 "Preempting": key 0 preempts an all-registrants reservation and every other registrant.
             victims = othersThan(self);
             takeOver(self, newType, victims, fx);
         } else if (type != null && !type.allRegistrants() && holder.key() == serviceActionKey) {
@@ -286,7 +286,8 @@ public final class ReservationState {
         type = newType;
         holder = newType.allRegistrants() ? null : self;
         if (oldType != newType) {
-            // §5.13.11.4.3 d): the remaining registrants learn that the reservation changed.
+            // SPC-4 "Preempting": if the type changes, the remaining registrants learn that the
+            // reservation changed.
             for (Registration other : registrations) {
                 if (!other.equals(self)) {
                     fx.attention(other, SenseCodes.UA_RESERVATIONS_RELEASED);
@@ -296,8 +297,8 @@ public final class ReservationState {
     }
 
     /**
-     * REGISTER AND MOVE (§5.13.8): register the destination I_T nexus (if it is not) and move the
-     * reservation to it; optionally unregister the source.
+     * REGISTER AND MOVE (SPC-4 "Registering and moving the reservation"): register the destination
+     * I_T nexus (if it is not) and move the reservation to it; optionally unregister the source.
      */
     public synchronized Verdict registerAndMove(ScsiNexus n, long key, long serviceActionKey,
             String destInitiatorPort, String destTargetPort, int destRelativePort, boolean unregister,
@@ -346,7 +347,7 @@ public final class ReservationState {
                 type = null;
             }
         } else if (r.equals(holder)) {
-            // §5.13.10.1: the holder's unregistration releases the reservation.
+            // SPC-4 "Releasing": the holder's unregistration releases the reservation.
             PrType old = type;
             type = null;
             holder = null;

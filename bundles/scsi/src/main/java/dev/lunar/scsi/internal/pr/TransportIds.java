@@ -3,9 +3,10 @@ package dev.lunar.scsi.internal.pr;
 import java.nio.charset.StandardCharsets;
 
 /**
- * iSCSI TransportIDs (SPC-4 §7.6.4.6): how READ FULL STATUS names a registered initiator port and
- * how REGISTER AND MOVE names the destination one. Lunar's initiator ports are iSCSI ports, named
- * {@code <iSCSI name>,i,0x<ISID>}, which is exactly the TRANSPORTID format 01b string.
+ * iSCSI TransportIDs (SPC-4, "TransportID for initiator ports using SCSI over iSCSI"): how READ
+ * FULL STATUS names a registered initiator port and how REGISTER AND MOVE names the destination
+ * one. Lunar's initiator ports are iSCSI ports, named {@code <iSCSI name>,i,0x<ISID>}, which is
+ * exactly the TRANSPORTID format 01b string.
  */
 public final class TransportIds {
 

@@ -72,13 +72,13 @@ public final class SenseCodes {
     public static final Sense INTERNAL_TARGET_FAILURE = Sense.INTERNAL_TARGET_FAILURE;
     /** 00/00 NO ADDITIONAL SENSE INFORMATION (REQUEST SENSE with nothing pending). */
     public static final Sense NO_SENSE = Sense.of(Sense.NO_SENSE, 0x00, 0x00);
-    /** 26/04 INVALID RELEASE OF PERSISTENT RESERVATION (PR OUT RELEASE with the wrong type, SPC-4 §5.13.10.2). */
+    /** 26/04 INVALID RELEASE OF PERSISTENT RESERVATION (PR OUT RELEASE of another type). */
     public static final Sense INVALID_RELEASE_OF_PERSISTENT_RESERVATION = Sense.of(Sense.ILLEGAL_REQUEST, 0x26, 0x04);
-    /** 04/1B LOGICAL UNIT NOT READY, SANITIZE IN PROGRESS (SBC-3 §4.33). */
+    /** 04/1B LOGICAL UNIT NOT READY, SANITIZE IN PROGRESS (SBC-3 sanitize operations). */
     public static final Sense NOT_READY_SANITIZE_IN_PROGRESS = Sense.of(Sense.NOT_READY, 0x04, 0x1b);
-    /** 31/03 SANITIZE COMMAND FAILED: medium access while in sanitize failure mode (SBC-3 §4.33). */
+    /** 31/03 SANITIZE COMMAND FAILED: medium access while in sanitize failure mode (SBC-3). */
     public static final Sense SANITIZE_COMMAND_FAILED = Sense.of(Sense.MEDIUM_ERROR, 0x31, 0x03);
-    /** 1C/00 DEFECT LIST NOT FOUND (READ DEFECT DATA with a format we cannot report, SBC-3 §5.12). */
+    /** 1C/00 DEFECT LIST NOT FOUND (READ DEFECT DATA with a format we cannot report, SBC-3). */
     public static final Sense DEFECT_LIST_NOT_FOUND = Sense.of(Sense.RECOVERED_ERROR, 0x1c, 0x00);
 
     private SenseCodes() {

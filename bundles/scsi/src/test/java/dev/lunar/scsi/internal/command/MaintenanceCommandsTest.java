@@ -106,7 +106,10 @@ class MaintenanceCommandsTest {
         TestPort unknownSa = rsoc(false, 2, 0xa3, 0x1e);
         assertEquals(1, unknownSa.dataIn()[1] & 0x07);
 
-        assertEquals(3, rsoc(false, 3, 0x5f, 0x01).dataIn()[1] & 0x07);
+        TestPort prout = rsoc(false, 3, 0x5f, 0x01);
+        assertEquals(3, prout.dataIn()[1] & 0x07);
+        assertArrayEquals(new byte[] {0x5f, 0x01, (byte) 0xff, 0, 0, (byte) 0xff, (byte) 0xff, (byte) 0xff,
+                (byte) 0xff, 0x07}, Arrays.copyOfRange(prout.dataIn(), 4, 14), "RESERVE reads SCOPE and TYPE");
         assertEquals(3, rsoc(false, 3, 0x12, 0).dataIn()[1] & 0x07);
     }
 
@@ -310,10 +313,10 @@ class MaintenanceCommandsTest {
     @Test
     void defaultUsageMapCoversTheCdbLength() {
         CommandDescriptor plain = new CommandDescriptor(0x1b, -1, "X", java.util.Set.of(), c -> { }, null);
-        assertArrayEquals(new byte[] {0x1b, (byte) 0xff, (byte) 0xff, (byte) 0xff, (byte) 0xff, 0},
-                MaintenanceCommands.usage(plain));
+        assertArrayEquals(new byte[] {0x1b, (byte) 0xff, (byte) 0xff, (byte) 0xff, (byte) 0xff, 0x07},
+                MaintenanceCommands.usageOf(plain));
         CommandDescriptor sa = new CommandDescriptor(0x5e, 3, "Y", java.util.Set.of(), c -> { }, null);
-        byte[] u = MaintenanceCommands.usage(sa);
+        byte[] u = MaintenanceCommands.usageOf(sa);
         assertEquals(10, u.length);
         assertEquals(0xe3, u[1] & 0xff);
     }
