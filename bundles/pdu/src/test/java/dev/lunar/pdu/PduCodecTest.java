@@ -236,4 +236,89 @@ class PduCodecTest {
         assertArrayEquals(new byte[] {(byte) 0xaa, 0x36, (byte) 0x91, (byte) 0x8a}, wire.array());
         assertEquals(0x8a9136aa, Crc32c.getWire(wire.flip()));
     }
+
+    @Test
+    void targetBuildersPutFieldsWhereRfc7143SaysTheyAre() {
+        ByteBuffer r2t = new R2tPdu().itt(1).lun(0x0002000000000000L).ttt(9).r2tSn(3).bufferOffset(4096)
+                .desiredLength(8192).statSn(5).expCmdSn(6).maxCmdSn(7).toPdu().header();
+        assertEquals(Opcode.R2T, Bhs.opcode(r2t));
+        assertTrue(Bhs.finalFlag(r2t));
+        assertEquals(0x0002000000000000L, Bhs.lun(r2t));
+        assertEquals(9, Bhs.ttt(r2t));
+        assertEquals(3, R2tPdu.r2tSn(r2t));
+        assertEquals(4096, R2tPdu.bufferOffset(r2t));
+        assertEquals(8192, R2tPdu.desiredLength(r2t));
+        assertEquals(7, r2t.getInt(32));
+
+        ByteBuffer tmf = new TmfResponsePdu().itt(2).response(TmfResponsePdu.TASK_DOES_NOT_EXIST).toPdu().header();
+        assertEquals(0x80, Bhs.flags(tmf));
+        assertEquals(1, TmfResponsePdu.response(tmf));
+
+        ByteBuffer logout = new LogoutResponsePdu().itt(3).response(LogoutResponsePdu.CID_NOT_FOUND).time2Wait(2)
+                .time2Retain(20).toPdu().header();
+        assertEquals(1, LogoutResponsePdu.response(logout));
+        assertEquals(2, Bhs.u16(logout, 40));
+        assertEquals(20, Bhs.u16(logout, 42));
+
+        ByteBuffer async = new AsyncMessagePdu().event(AsyncMessagePdu.EVENT_LOGOUT_REQUESTED).parameters(0, 0, 10)
+                .toPdu().header();
+        assertEquals(Bhs.RESERVED_TAG, Bhs.itt(async));
+        assertEquals(1, AsyncMessagePdu.event(async));
+        assertEquals(10, Bhs.u16(async, 42));
+
+        ByteBuffer text = new TextResponsePdu().itt(4).finalFlag(false).continues(true).ttt(11).toPdu().header();
+        assertFalse(Bhs.finalFlag(text));
+        assertTrue(TextRequestPdu.continues(text));
+        assertEquals(11, Bhs.ttt(text));
+
+        ByteBuffer nop = new NopInPdu().itt(Bhs.RESERVED_TAG).ttt(12).toPdu().header();
+        assertEquals(Opcode.NOP_IN, Bhs.opcode(nop));
+        assertEquals(12, Bhs.ttt(nop));
+
+        ByteBuffer resp = new ScsiResponsePdu().itt(5).status(2).residual(true, 100).bidiResidual(false, 7)
+                .expDataSn(4).toPdu().header();
+        assertTrue(ScsiResponsePdu.overflow(resp));
+        assertFalse(ScsiResponsePdu.underflow(resp));
+        assertEquals(100, ScsiResponsePdu.residualCount(resp));
+        assertEquals(ScsiResponsePdu.FLAG_BIDI_UNDERFLOW, Bhs.flags(resp) & 0x18);
+        assertEquals(4, ScsiResponsePdu.expDataSn(resp));
+    }
+
+    @Test
+    void initiatorViewsReadTheirFields() {
+        ByteBuffer tmf = Bhs.allocate(Opcode.TMF_REQUEST, true);
+        Bhs.putFlags(tmf, 0x80 | 1);
+        tmf.putInt(20, 0x77).putInt(24, 9).putInt(32, 8).putInt(36, 2);
+        assertEquals(1, TmfRequestPdu.function(tmf));
+        assertEquals(0x77, TmfRequestPdu.referencedTaskTag(tmf));
+        assertEquals(9, TmfRequestPdu.cmdSn(tmf));
+        assertEquals(8, TmfRequestPdu.refCmdSn(tmf));
+        assertEquals(2, TmfRequestPdu.expDataSn(tmf));
+
+        ByteBuffer logout = Bhs.allocate(Opcode.LOGOUT_REQUEST, true);
+        Bhs.putFlags(logout, 0x80 | 2);
+        Bhs.putU16(logout, 20, 5);
+        assertEquals(2, LogoutRequestPdu.reasonCode(logout));
+        assertEquals(5, LogoutRequestPdu.cid(logout));
+        Bhs.putFlags(logout, 0x80 | 7);
+        assertEquals(RejectPdu.INVALID_PDU_FIELD, PduValidator.validate(new Pdu(logout, null), 8192).rejectReason());
+
+        ByteBuffer out = Bhs.allocate(Opcode.DATA_OUT, false);
+        out.putInt(36, 4).putInt(40, 1024);
+        assertEquals(4, DataOutPdu.dataSn(out));
+        assertEquals(1024, DataOutPdu.bufferOffset(out));
+
+        ByteBuffer snack = Bhs.allocate(Opcode.SNACK, false);
+        Bhs.putFlags(snack, 0x80 | 1);
+        snack.putInt(40, 3).putInt(44, 2);
+        assertEquals(1, SnackPdu.type(snack));
+        assertEquals(3, SnackPdu.begRun(snack));
+        assertEquals(2, SnackPdu.runLength(snack));
+
+        ByteBuffer text = Bhs.allocate(Opcode.TEXT_REQUEST, false);
+        Bhs.putFlags(text, 0x80 | TextRequestPdu.FLAG_CONTINUE);
+        assertEquals(RejectPdu.PROTOCOL_ERROR, PduValidator.validate(new Pdu(text, null), 8192).rejectReason());
+        assertEquals("Text Request", Opcode.name(Opcode.TEXT_REQUEST));
+        assertEquals("opcode 0x1c", Opcode.name(0x1c));
+    }
 }
