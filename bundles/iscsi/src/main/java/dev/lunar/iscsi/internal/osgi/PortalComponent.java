@@ -20,6 +20,9 @@ import org.osgi.service.component.annotations.Reference;
 import org.osgi.service.component.annotations.ReferenceCardinality;
 import org.osgi.service.component.annotations.ReferencePolicy;
 import org.osgi.service.component.annotations.ReferencePolicyOption;
+import org.osgi.service.metatype.annotations.AttributeDefinition;
+import org.osgi.service.metatype.annotations.Designate;
+import org.osgi.service.metatype.annotations.ObjectClassDefinition;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -35,7 +38,24 @@ import org.slf4j.LoggerFactory;
  */
 @Component(configurationPid = ConfigPids.PORTAL, configurationPolicy = ConfigurationPolicy.REQUIRE,
         service = {}, immediate = true)
+@Designate(ocd = PortalComponent.Config.class, factory = true)
 public final class PortalComponent {
+
+    /** Metatype for admin tools; the component itself reads the raw properties. */
+    @ObjectClassDefinition(name = "Lunar iSCSI portal", description = "A listening address (factory)")
+    @interface Config {
+        @AttributeDefinition(description = "Address to listen on (0.0.0.0 for all)")
+        String address() default "127.0.0.1";
+
+        @AttributeDefinition(description = "TCP port (0: any free port)", min = "0", max = "65535")
+        int port() default 3260;
+
+        @AttributeDefinition(description = "Transport kind (the lunar.transport.kind of a Transport service)")
+        String transport() default "tcp";
+
+        @AttributeDefinition(description = "Target portal group tag", min = "1", max = "65535")
+        int tpgt() default 1;
+    }
 
     private static final Logger LOG = LoggerFactory.getLogger(PortalComponent.class);
 

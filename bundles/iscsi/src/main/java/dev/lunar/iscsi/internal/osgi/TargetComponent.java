@@ -12,6 +12,11 @@ import org.osgi.service.component.annotations.ConfigurationPolicy;
 import org.osgi.service.component.annotations.Deactivate;
 import org.osgi.service.component.annotations.Modified;
 import org.osgi.service.component.annotations.Reference;
+import org.osgi.service.metatype.annotations.AttributeDefinition;
+import org.osgi.service.metatype.annotations.AttributeType;
+import org.osgi.service.metatype.annotations.Designate;
+import org.osgi.service.metatype.annotations.ObjectClassDefinition;
+import org.osgi.service.metatype.annotations.Option;
 
 /**
  * One instance per {@value ConfigPids#TARGET} factory configuration. Keys: {@code iqn} (required),
@@ -22,7 +27,44 @@ import org.osgi.service.component.annotations.Reference;
  */
 @Component(configurationPid = ConfigPids.TARGET, configurationPolicy = ConfigurationPolicy.REQUIRE,
         service = {}, immediate = true)
+@Designate(ocd = TargetComponent.Config.class, factory = true)
 public final class TargetComponent {
+
+    /** Metatype for admin tools; the component itself reads the raw properties. */
+    @ObjectClassDefinition(name = "Lunar iSCSI target", description = "One iSCSI target (factory)")
+    @interface Config {
+        @AttributeDefinition(description = "Target name, e.g. iqn.2026-01.dev.lunar:disk0")
+        String iqn();
+
+        @AttributeDefinition(required = false, description = "TargetAlias sent at login")
+        String alias() default "";
+
+        @AttributeDefinition(description = "Authentication", options = {
+            @Option(label = "None (loopback portals only, unless insecure)", value = "none"),
+            @Option(label = "CHAP", value = "chap")})
+        String auth() default "none";
+
+        @AttributeDefinition(required = false, description = "CHAP user the initiator must present")
+        String chapUser() default "";
+
+        @AttributeDefinition(required = false, type = AttributeType.PASSWORD, description = "CHAP secret")
+        String chapSecret() default "";
+
+        @AttributeDefinition(required = false, description = "User the target presents in mutual CHAP")
+        String mutualUser() default "";
+
+        @AttributeDefinition(required = false, type = AttributeType.PASSWORD, description = "Mutual CHAP secret")
+        String mutualSecret() default "";
+
+        @AttributeDefinition(description = "Allow logins without CHAP on non-loopback portals")
+        boolean insecure() default false;
+
+        @AttributeDefinition(required = false, description = "Redirect every login to host:port[,tpgt]")
+        String redirect() default "";
+
+        @AttributeDefinition(description = "Redirect permanently (0x0102) instead of temporarily (0x0101)")
+        boolean redirectPermanent() default false;
+    }
 
     private final IscsiEngineComponent engine;
     private final String name;
