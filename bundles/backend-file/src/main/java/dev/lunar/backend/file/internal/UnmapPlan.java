@@ -72,12 +72,17 @@ record UnmapPlan(Method method, NativeFile file, int granularityBlocks, long max
             long fileLength) throws BackendException {
         String raw = o.string("unmap", "auto").toLowerCase(Locale.ROOT);
         boolean required;
-        if (raw.equals("auto")) {
-            required = false;
-        } else if (o.bool("unmap", false)) {
-            required = true;
-        } else {
-            return none("unmap=false");
+        switch (raw) {
+            case "auto":
+                required = false;
+                break;
+            case "true", "yes", "on", "1":
+                required = true;
+                break;
+            case "false", "no", "off", "0":
+                return none("unmap=false");
+            default:
+                throw o.error("unmap", o.string("unmap", ""), "auto, true or false");
         }
         if (readOnly) {
             return refuse(o, required, "a read-only LUN cannot deallocate blocks");

@@ -203,7 +203,8 @@ class FileUnmapTest {
         Path p = dir.resolve("opt.img");
         BackendException bad = assertThrows(BackendException.class,
                 () -> open("path", p.toString(), "size", "1M", "unmap", "sometimes"));
-        assertTrue(bad.getMessage().contains("unmap=sometimes"), bad.getMessage());
+        assertTrue(bad.getMessage().contains("unmap=sometimes") && bad.getMessage().contains("auto, true or false"),
+                bad.getMessage());
         assertFalse(Files.exists(p), "a refused LUN leaves no file behind");
         FileDevice on = open("path", p.toString(), "size", "1M", "unmap", "true");
         assertTrue(on.geometry().unmapGranularityBlocks() > 0);
