@@ -343,6 +343,30 @@ public final class Command {
         return true;
     }
 
+    /**
+     * How many of the {@code blocks} blocks a write CDB asks for the initiator really sends, for
+     * the write commands that move whole blocks (WRITE, WRITE AND VERIFY). Call after
+     * {@link #transferLength}. When the initiator announced fewer bytes than the CDB asks (an
+     * overflow) but a whole number of blocks, those blocks are written and the command ends GOOD
+     * with the overflow residual the port computes: SAM-5 leaves the device server free to
+     * transfer only what the initiator sends, and libiscsi's iSCSIResiduals tests require exactly
+     * this (EDTL of one block on a two-block WRITE writes the first block, GOOD). A partial block
+     * cannot be written, so an EDTL that ends inside a block completes with INVALID FIELD IN
+     * COMMAND INFORMATION UNIT (the other outcome those tests accept) and -1 is returned.
+     */
+    public long blocksSent(long blocks) {
+        int bs = geometry().blockSize();
+        long announced = task.expectedDataOutLength();
+        if (announced >= blocks * bs) {
+            return blocks;
+        }
+        if (announced % bs != 0) {
+            fail(SenseCodes.INVALID_FIELD_IN_COMMAND_IU);
+            return -1;
+        }
+        return announced / bs;
+    }
+
     // ---------------------------------------------------------------- backend I/O
 
     /**
@@ -420,10 +444,11 @@ public final class Command {
      * Fetches {@code blocks} blocks of Data-Out and writes them at {@code lba}, piece by piece,
      * then completes with GOOD. The range must already be checked.
      */
-    public void writeFromDataOut(long lba, long blocks, boolean fua) {
+    public void writeFromDataOut(long lba, long cdbBlocks, boolean fua) {
         Geometry g = geometry();
-        transferLength(blocks * g.blockSize());
-        if (!dataOutCovers(blocks * g.blockSize())) {
+        transferLength(cdbBlocks * g.blockSize());
+        long blocks = blocksSent(cdbBlocks);
+        if (blocks < 0) {
             return;
         }
         if (blocks == 0) {

@@ -178,7 +178,7 @@ final class VerifyCommands {
 
     // ------------------------------------------------------------------ WRITE AND VERIFY
 
-    private static void writeAndVerify(Command c, long lba, long blocks, int lengthOffset) {
+    private static void writeAndVerify(Command c, long lba, long cdbBlocks, int lengthOffset) {
         if (c.bits(1, 5, 3) != 0) { // WRPROTECT
             c.invalidField(1, 7);
             return;
@@ -188,17 +188,17 @@ final class VerifyCommands {
             c.invalidField(1, 2);
             return;
         }
-        if (!c.checkRange(lba, blocks)) {
+        if (!c.checkRange(lba, cdbBlocks)) {
             return;
         }
-        if (blocks > BlockLimits.maxTransferBlocks(c.geometry())) {
+        if (cdbBlocks > BlockLimits.maxTransferBlocks(c.geometry())) {
             c.invalidField(lengthOffset, -1);
             return;
         }
         int bs = c.geometry().blockSize();
-        long length = blocks * bs;
-        c.transferLength(length);
-        if (!c.dataOutCovers(length)) {
+        c.transferLength(cdbBlocks * bs);
+        long blocks = c.blocksSent(cdbBlocks);
+        if (blocks < 0) {
             return;
         }
         if (blocks == 0) {

@@ -173,14 +173,53 @@ class ReadWriteCommandsTest {
     }
 
     @Test
-    void writeWithShortExpectedDataOutWritesNothing() {
+    void writeWithExpectedDataOutEndingInsideABlockWritesNothing() {
         TestPort w = new TestPort(0, ScsiHarness.cdb(0x2a, 0, 0, 0, 0, 0, 0, 0, 2, 0), 500,
-                dev.lunar.spi.scsi.TaskAttribute.SIMPLE, 0, new byte[512]);
+                dev.lunar.spi.scsi.TaskAttribute.SIMPLE, 0, new byte[700]);
         h.nexus.execute(w);
         w.assertCheckCondition(0x5, 0x0e, 0x03);
         assertEquals(1024, w.transferLengthSet(), "the port reports the overflow from this");
         assertEquals(0, h.device.writes);
         assertEquals(0, w.dataOutRequests());
+    }
+
+    @Test
+    void writeWithExpectedDataOutOfWholeBlocksWritesOnlyThoseBlocks() {
+        byte[] a = new byte[1024];
+        Arrays.fill(a, (byte) 'a');
+        h.runOut(a, 0x2a, 0, 0, 0, 0, 0, 0, 0, 2, 0).assertGood();
+        byte[] b = new byte[512];
+        Arrays.fill(b, (byte) 'b');
+        // iSCSIResiduals: WRITE of two blocks with EDTL of one block writes the first, GOOD.
+        TestPort w = new TestPort(0, ScsiHarness.cdb(0x2a, 0, 0, 0, 0, 0, 0, 0, 2, 0), 501,
+                dev.lunar.spi.scsi.TaskAttribute.SIMPLE, 0, b);
+        h.nexus.execute(w);
+        w.assertGood();
+        assertEquals(1024, w.transferLengthSet(), "the port reports the overflow from this");
+        assertTrue(Arrays.equals(b, h.device.bytes(0, 1)));
+        assertTrue(Arrays.equals(Arrays.copyOf(a, 512), h.device.bytes(1, 1)));
+    }
+
+    @Test
+    void writeWithNoDataOutAtAllWritesNothingAndSucceeds() {
+        TestPort w = new TestPort(0, ScsiHarness.cdb(0x2a, 0, 0, 0, 0, 0, 0, 0, 1, 0), 502,
+                dev.lunar.spi.scsi.TaskAttribute.SIMPLE, 0, new byte[0]);
+        h.nexus.execute(w);
+        w.assertGood();
+        assertEquals(512, w.transferLengthSet());
+        assertEquals(0, h.device.writes);
+    }
+
+    @Test
+    void writeAndVerifyWithExpectedDataOutOfOneBlockWritesOneBlock() {
+        byte[] b = new byte[512];
+        Arrays.fill(b, (byte) 'b');
+        TestPort w = new TestPort(0, ScsiHarness.cdb(0xae, 0, 0, 0, 0, 0, 0, 0, 0, 2, 0, 0), 503,
+                dev.lunar.spi.scsi.TaskAttribute.SIMPLE, 0, b);
+        h.nexus.execute(w);
+        w.assertGood();
+        assertTrue(Arrays.equals(b, h.device.bytes(0, 1)));
+        assertTrue(Arrays.equals(new byte[512], h.device.bytes(1, 1)));
     }
 
     @Test
