@@ -42,17 +42,21 @@ final class CompareAndWriteCommands {
         }
         int bs = c.geometry().blockSize();
         int length = 2 * blocks * bs;
+        // The Data-Out buffer must hold exactly the verify and the write instance; anything else
+        // cannot be split into the two halves, so refuse it before moving data. That includes
+        // Data-Out announced for a CAW of 0 blocks: the one-byte NUMBER OF LOGICAL BLOCKS then
+        // most likely wrapped (256 blocks encoded as 0, which libiscsi's CompareAndWrite tests
+        // send and expect refused), and executing it as "nothing to do" would report success for
+        // a compare that never happened.
+        if (c.task().expectedDataOutLength() != length) {
+            c.transferLength(length);
+            c.invalidField(13, -1);
+            return;
+        }
         // SBC-3 §5.2: zero blocks is not an error; nothing is read, compared, transferred or written.
         if (blocks == 0) {
             c.transferLength(0);
             c.good();
-            return;
-        }
-        // The Data-Out buffer must hold exactly the verify and the write instance; anything else
-        // cannot be split into the two halves, so refuse it before moving data.
-        if (c.task().expectedDataOutLength() != length) {
-            c.transferLength(length);
-            c.invalidField(13, -1);
             return;
         }
         c.receiveParameterList(length, data -> LbaRangeLocks.lockThen(c, lba, blocks,

@@ -100,6 +100,15 @@ class CompareAndWriteCommandsTest {
     }
 
     @Test
+    void zeroBlocksWithDataOutIsInvalidField() {
+        // 256 blocks do not fit the one-byte field and arrive as 0 with 512 blocks of Data-Out.
+        TestPort p = h.runOut(new byte[2 * 256 * 512], caw(0, 256 & 0xff, 0));
+        p.assertInvalidField(13, -1);
+        assertEquals(0, p.dataOutRequests());
+        assertEquals(0, h.device.reads + h.device.writes);
+    }
+
+    @Test
     void beyondEndIsLbaOutOfRange() {
         h.runOut(new byte[4 * 512], caw(1023, 2, 0)).assertCheckCondition(0x5, 0x21, 0x00);
         h.runOut(new byte[2 * 512], caw(-1L, 1, 0)).assertCheckCondition(0x5, 0x21, 0x00);
