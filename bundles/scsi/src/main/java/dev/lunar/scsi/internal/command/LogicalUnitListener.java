@@ -10,6 +10,14 @@ import dev.lunar.scsi.internal.target.ScsiNexus;
  */
 public interface LogicalUnitListener {
 
+    /**
+     * The logical unit was mapped into its target, before its first command. Families with state
+     * kept across restarts load it here (APTPL reservations), so a failure to read it shows at
+     * LUN open and the first command does not pay for the disk read.
+     */
+    default void added(LogicalUnit lu) {
+    }
+
     /** The I_T nexus is gone (SAM-5 §6.3.4: I_T nexus loss, I_T NEXUS RESET). */
     default void nexusLost(LogicalUnit lu, ScsiNexus nexus) {
     }

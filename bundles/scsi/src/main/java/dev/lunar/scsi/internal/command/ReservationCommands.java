@@ -118,6 +118,13 @@ final class ReservationCommands {
         t.addGate(ReservationCommands::admit);
         t.addListener(new LogicalUnitListener() {
             @Override
+            public void added(LogicalUnit lu) {
+                // SPC-4 APTPL: the restored reservations hold from power on, not from the first
+                // command that happens to look.
+                state(lu);
+            }
+
+            @Override
             public void nexusLost(LogicalUnit lu, ScsiNexus nexus) {
                 ReservationState s = lu.extensionIfPresent(ReservationState.class);
                 if (s != null) {

@@ -95,6 +95,11 @@ public final class DeviceServerCore implements DeviceServer {
             throw new IllegalStateException("LUN " + lu.lun() + " of " + lu.targetName()
                     + " is already used by LUN configuration " + old.name());
         }
+        if (old == null) {
+            for (LogicalUnitListener l : table.listeners()) {
+                l.added(lu);
+            }
+        }
         for (ScsiNexus n : t.nexuses()) {
             lu.unitAttentions().nexusSeen(n.name(), SenseCodes.UA_POWER_ON_RESET);
         }

@@ -535,6 +535,8 @@ class ReservationCommandsTest {
         assertFalse(Files.exists(dir.resolve("persistent-reservations.tmp")));
 
         Fixture b = new Fixture(dir);
+        assertNotNull(b.lu.extensionIfPresent(dev.lunar.scsi.internal.pr.ReservationState.class),
+                "restored when the LU is mapped, before any command");
         ScsiNexus y = b.nexus(ScsiHarness.INITIATOR);
         ScsiNexus z = b.nexus(ScsiHarness.INITIATOR2);
         TestPort rr = b.send(y, null, cdb(0x5e, 1, 0, 0, 0, 0, 0, 0, 64, 0));
