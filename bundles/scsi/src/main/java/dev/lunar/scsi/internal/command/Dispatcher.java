@@ -152,7 +152,7 @@ public final class Dispatcher {
                         return;
                     }
                 }
-                if (d.has(CommandFlag.MEDIUM) && c.device() == null) {
+                if (d.has(CommandFlag.MEDIUM) && (c.device() == null || !lu.mediumLoaded())) {
                     Sense notReady = lu.notReadySense();
                     c.fail(notReady != null ? notReady : SenseCodes.NOT_READY_BECOMING_READY);
                     return;

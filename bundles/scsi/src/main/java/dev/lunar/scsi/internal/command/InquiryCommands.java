@@ -91,7 +91,8 @@ final class InquiryCommands {
     private byte[] standard(Command c) {
         byte[] b = new byte[74];
         b[0] = (byte) (c.lu() == null ? NO_LOGICAL_UNIT : DIRECT_ACCESS);
-        b[1] = 0; // RMB = 0: not removable
+        // RMB: removable medium where the admin configured the LUN so (START STOP UNIT may eject).
+        b[1] = (byte) (c.lu() != null && c.lu().removable() ? 0x80 : 0);
         b[2] = 0x06; // VERSION: SPC-4
         b[3] = 0x12; // HISUP = 1, RESPONSE DATA FORMAT = 2 (NORMACA = 0: no ACA)
         b[4] = (byte) (b.length - 5);
@@ -249,6 +250,11 @@ final class InquiryCommands {
         int rate = g == null ? 0 : g.rotationRate();
         body[0] = (byte) (rate >>> 8);
         body[1] = (byte) rate;
+        if (g != null && BlockLimits.unmapSupported(g) && table.supports(MaintenanceCommands.SANITIZE)) {
+            // WABEREQ 01b (SBC-4 Block Device Characteristics): BLOCK ERASE deallocates, and a
+            // read of an erased block returns GOOD with data (zeros or the backend's pattern).
+            body[3] |= 0x40;
+        }
         return page(0xb1, body);
     }
 

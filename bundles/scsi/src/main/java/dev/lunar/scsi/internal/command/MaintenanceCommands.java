@@ -264,7 +264,7 @@ final class MaintenanceCommands {
             return true;
         }
         if (s.inProgress) {
-            c.fail(SenseCodes.NOT_READY_SANITIZE_IN_PROGRESS);
+            c.fail(sanitizeInProgress(s));
             return false;
         }
         if (s.failed && c.descriptor().has(MEDIUM) && c.opcode() != SANITIZE) {
@@ -272,6 +272,22 @@ final class MaintenanceCommands {
             return false;
         }
         return true;
+    }
+
+    /**
+     * NOT READY, SANITIZE IN PROGRESS with the PROGRESS INDICATION sense-key specific field
+     * (SPC-4 sense-key specific data, progress indication: SKSV plus 65536ths done), or null when
+     * no sanitize runs on {@code lu}. REQUEST SENSE and every refused command report this, so an
+     * initiator polling a sanitize with IMMED = 1 sees it advance.
+     */
+    static Sense sanitizeInProgress(LogicalUnit lu) {
+        SanitizeState s = lu.extensionIfPresent(SanitizeState.class);
+        return s == null || !s.inProgress ? null : sanitizeInProgress(s);
+    }
+
+    private static Sense sanitizeInProgress(SanitizeState s) {
+        Sense base = SenseCodes.NOT_READY_SANITIZE_IN_PROGRESS;
+        return new Sense(base.key(), base.asc(), base.ascq(), -1, 0x800000 | (s.progress() & 0xffff));
     }
 
     /** Reserved bit 6 of byte 1 and reserved bytes 2..6 of the SANITIZE CDB. */

@@ -42,6 +42,8 @@ public final class LogicalUnit {
     private volatile Geometry geometry;
     private volatile State state = State.WAITING;
     private volatile String detail = "waiting for a backend";
+    private volatile boolean removable;
+    private volatile boolean mediumLoaded = true;
 
     /**
      * @param queueDepth tasks the LU accepts before TASK SET FULL
@@ -161,7 +163,41 @@ public final class LogicalUnit {
             return state == State.FAILED ? SenseCodes.NOT_READY_MANUAL_INTERVENTION
                     : SenseCodes.NOT_READY_BECOMING_READY;
         }
+        if (!mediumLoaded) {
+            return SenseCodes.MEDIUM_NOT_PRESENT;
+        }
         return null;
+    }
+
+    /**
+     * Whether the LU presents removable medium (RMB in standard INQUIRY): an admin's choice per
+     * LUN (option {@code removable}), for virtual CD/DVD or USB-stick style exports that hosts
+     * may eject with START STOP UNIT. Set by the LUN binding before the LU is mapped and on
+     * configuration change; read by any thread.
+     */
+    public boolean removable() {
+        return removable;
+    }
+
+    public void setRemovable(boolean removable) {
+        this.removable = removable;
+        if (!removable) {
+            // A fixed disk has no medium to be out: whatever an eject did is undone.
+            mediumLoaded = true;
+        }
+    }
+
+    /**
+     * False after START STOP UNIT ejected the medium (LOEJ = 1, START = 0), until it is loaded
+     * again (LOEJ = 1, START = 1): medium access commands get NOT READY, MEDIUM NOT PRESENT. The
+     * backend device stays open; only the initiator's view changes.
+     */
+    public boolean mediumLoaded() {
+        return mediumLoaded;
+    }
+
+    public void setMediumLoaded(boolean loaded) {
+        this.mediumLoaded = loaded || !removable;
     }
 
     /** Read-only backend or SWP set (SPC-4 §7.5.7); the nexus's ACL is checked separately. */

@@ -141,6 +141,7 @@ public final class LunBinding {
         LunConfig c = config;
         Path dir = stateRoot == null ? null : stateRoot.resolve(c.name().replaceAll("[^A-Za-z0-9._-]", "_"));
         LogicalUnit unit = new LogicalUnit(c.name(), c.target(), c.lun(), c.backend(), QUEUE_DEPTH, dir);
+        unit.setRemovable(c.removable());
         try {
             core.addLogicalUnit(unit);
             lu = unit;
@@ -228,6 +229,7 @@ public final class LunBinding {
             map();
             return;
         }
+        unit.setRemovable(next.removable());
         BlockDevice dev = unit.device();
         if (dev == null) {
             if (unit.state() == LogicalUnit.State.FAILED) {
@@ -251,6 +253,8 @@ public final class LunBinding {
         }
         changed.remove("writeCache");
         changed.remove("size");
+        // A property of the LU, not of the backend: applied above, no reopen.
+        changed.remove(LunConfig.REMOVABLE);
         if (!changed.isEmpty()) {
             // Anything else (path, blockSize, readOnly...) needs a reopen; identity stays.
             LOG.info("{}: options {} changed, reopening", unit, changed);

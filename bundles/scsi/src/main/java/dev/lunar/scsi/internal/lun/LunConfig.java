@@ -18,6 +18,13 @@ import java.util.TreeMap;
  */
 public record LunConfig(String name, String target, int lun, String backend, Map<String, String> options) {
 
+    /**
+     * LUN option {@code removable=true}: the LU reports removable medium (RMB = 1) and honours
+     * START STOP UNIT eject/load and PREVENT ALLOW MEDIUM REMOVAL. A property of the logical unit,
+     * whatever the backend; backends ignore it.
+     */
+    public static final String REMOVABLE = "removable";
+
     /** Keys that belong to Config Admin or DS, never to the backend. */
     private static final String[] FRAMEWORK_KEYS = {"service.pid", "service.factoryPid", "component.name",
         "component.id", "felix.fileinstall.filename", "service.bundleLocation", "osgi.ds.satisfying.condition.target"};
@@ -63,7 +70,9 @@ public record LunConfig(String name, String target, int lun, String backend, Map
             }
             options.put(k, String.valueOf(e.getValue()));
         }
-        return new LunConfig(nameOf(props, pid), target.trim(), lun, backend.trim(), options);
+        LunConfig c = new LunConfig(nameOf(props, pid), target.trim(), lun, backend.trim(), options);
+        c.removable(); // a bad value fails the configuration now, not the LU later
+        return c;
     }
 
     private static boolean isFrameworkKey(String k) {
@@ -90,6 +99,24 @@ public record LunConfig(String name, String target, int lun, String backend, Map
     private static String string(Map<String, ?> props, String key) {
         Object v = props.get(key);
         return v == null ? null : String.valueOf(v);
+    }
+
+    /**
+     * The {@value #REMOVABLE} option.
+     *
+     * @throws IllegalArgumentException for a value that is neither true nor false
+     */
+    public boolean removable() {
+        String v = options.get(REMOVABLE);
+        if (v == null || v.isBlank()) {
+            return false;
+        }
+        return switch (v.trim().toLowerCase(Locale.ROOT)) {
+            case "true", "yes", "on", "1" -> true;
+            case "false", "no", "off", "0" -> false;
+            default -> throw new IllegalArgumentException("LUN configuration " + name + ": '" + REMOVABLE
+                    + "' must be true or false, not " + v);
+        };
     }
 
     /** Whether only backend options differ (the LU stays mapped, same identity). */

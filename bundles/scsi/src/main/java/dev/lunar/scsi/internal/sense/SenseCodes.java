@@ -49,6 +49,8 @@ public final class SenseCodes {
     public static final Sense NOT_READY_MANUAL_INTERVENTION = Sense.NOT_READY_MANUAL_INTERVENTION;
     /** 04/02 LOGICAL UNIT NOT READY, INITIALIZING COMMAND REQUIRED (stopped by START STOP UNIT). */
     public static final Sense NOT_READY_INIT_REQUIRED = Sense.of(Sense.NOT_READY, 0x04, 0x02);
+    /** 28/00 NOT READY TO READY CHANGE, MEDIUM MAY HAVE CHANGED: a removable medium was loaded (SBC-3). */
+    public static final Sense UA_MEDIUM_MAY_HAVE_CHANGED = Sense.of(Sense.UNIT_ATTENTION, 0x28, 0x00);
     /** 3A/00 MEDIUM NOT PRESENT. */
     public static final Sense MEDIUM_NOT_PRESENT = Sense.of(Sense.NOT_READY, 0x3a, 0x00);
     /** 27/00 WRITE PROTECTED. */

@@ -16,6 +16,7 @@ import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
+import dev.lunar.spi.backend.Geometry;
 import org.junit.jupiter.api.Test;
 
 class InquiryCommandsTest {
@@ -176,6 +177,16 @@ class InquiryCommandsTest {
     void blockDeviceCharacteristicsReportsRotationRate() {
         byte[] d = vpd(0xb1);
         assertEquals(1, ((d[4] & 0xff) << 8) | (d[5] & 0xff), "non-rotating");
+    }
+
+    @Test
+    void blockDeviceCharacteristicsSaysReadsAfterBlockEraseSucceed() {
+        assertEquals(0x40, vpd(0xb1)[7] & 0xc0, "WABEREQ 01b where BLOCK ERASE deallocates");
+        Geometry thick = new Geometry(512, 1024, 0, 16, 0, 0, 0, 0, false, false, false, 1);
+        ScsiHarness thickHarness = new ScsiHarness(thick);
+        TestPort p = thickHarness.run(0x12, 1, 0xb1, 0, 0xff, 0);
+        p.assertGood();
+        assertEquals(0, p.dataIn()[7] & 0xc0, "no BLOCK ERASE, nothing to say");
     }
 
     @Test

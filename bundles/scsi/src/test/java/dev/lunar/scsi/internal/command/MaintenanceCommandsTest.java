@@ -270,6 +270,28 @@ class MaintenanceCommandsTest {
     }
 
     @Test
+    void requestSenseReportsSanitizeProgress() {
+        h.device.hold(true);
+        sanitize(h.nexus, 0x82, null).assertGood(); // BLOCK ERASE, IMMED
+        TestPort rs = h.run(0x03, 0, 0, 0, 252, 0);
+        rs.assertGood();
+        byte[] d = rs.dataIn();
+        assertEquals(0x02, d[2] & 0x0f);
+        assertEquals(0x04, d[12] & 0xff);
+        assertEquals(0x1b, d[13] & 0xff);
+        assertEquals(0x80, d[15] & 0x80, "SKSV: the progress indication is valid");
+        TestPort tur = h.run(0, 0, 0, 0, 0, 0);
+        tur.assertCheckCondition(0x2, 0x04, 0x1b);
+        assertEquals(0x800000, tur.senseKeySpecific() & 0x800000, "NOT READY carries the progress too");
+        while (h.device.heldCount() > 0) {
+            h.device.releaseHeld();
+        }
+        h.device.hold(false);
+        TestPort after = h.run(0x03, 0, 0, 0, 252, 0);
+        assertEquals(0, after.dataIn()[2] & 0x0f, "NO SENSE once the sanitize is done");
+    }
+
+    @Test
     void sanitizeWithoutImmedCompletesWhenDoneAndSurvivesItsAbort() {
         h.device.hold(true);
         TestPort s = sanitize(h.nexus, 0x02, null);

@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import dev.lunar.scsi.internal.ScsiHarness;
 import dev.lunar.scsi.internal.TestPort;
 import dev.lunar.scsi.internal.sense.SenseCodes;
+import dev.lunar.scsi.internal.target.ScsiNexus;
 import dev.lunar.spi.scsi.TaskAttribute;
 import org.junit.jupiter.api.Test;
 
@@ -58,6 +59,78 @@ class StatusCommandsTest {
         h.run(0x1e, 0, 0, 0, 1, 0).assertGood();
         h.run(0x1e, 0, 0, 0, 0, 0).assertGood();
         h.run(0x1e, 0, 0, 0, 2, 0).assertInvalidField(4, 1);
+    }
+
+    @Test
+    void fixedLuIsNotRemovable() {
+        assertEquals(0, h.run(0x12, 0, 0, 0, 96, 0).dataIn()[1] & 0x80, "RMB = 0");
+        h.run(0x1b, 0, 0, 0, 0x02, 0).assertInvalidField(4, 1);
+        h.run(0, 0, 0, 0, 0, 0).assertGood();
+    }
+
+    @Test
+    void removableMediumIsEjectedAndLoaded() {
+        h.lu.setRemovable(true);
+        assertEquals(0x80, h.run(0x12, 0, 0, 0, 96, 0).dataIn()[1] & 0x80, "RMB = 1");
+        h.run(0x1b, 0, 0, 0, 0x02, 0).assertGood(); // LOEJ, START 0: eject
+        assertEquals(1, h.device.flushes, "the medium leaves with its data written back");
+        h.run(0, 0, 0, 0, 0, 0).assertCheckCondition(0x2, 0x3a, 0x00);
+        h.run(0x28, 0, 0, 0, 0, 0, 0, 0, 1, 0).assertCheckCondition(0x2, 0x3a, 0x00);
+        TestPort rs = h.run(0x03, 0, 0, 0, 252, 0);
+        assertEquals(0x3a, rs.dataIn()[12] & 0xff, "REQUEST SENSE says why");
+        h.run(0x12, 0, 0, 0, 96, 0).assertGood();
+        h.run(0x1b, 0, 0, 0, 0x03, 0).assertGood(); // LOEJ, START 1: load
+        h.run(0, 0, 0, 0, 0, 0).assertGood();
+    }
+
+    @Test
+    void preventedMediumIsNeitherEjectedNorLoaded() {
+        h.lu.setRemovable(true);
+        h.run(0x1e, 0, 0, 0, 1, 0).assertGood();
+        h.run(0x1b, 0, 0, 0, 0x02, 0).assertCheckCondition(0x5, 0x53, 0x02);
+        h.run(0, 0, 0, 0, 0, 0).assertGood();
+        h.run(0x1e, 0, 0, 0, 0, 0).assertGood();
+        h.run(0x1b, 0, 0, 0, 0x02, 0).assertGood();
+        h.run(0x1e, 0, 0, 0, 1, 0).assertGood();
+        h.run(0x1b, 0, 0, 0, 0x03, 0).assertCheckCondition(0x5, 0x53, 0x02);
+        h.run(0x1e, 0, 0, 0, 0, 0).assertGood();
+        h.run(0x1b, 0, 0, 0, 0x03, 0).assertGood();
+        h.run(0, 0, 0, 0, 0, 0).assertGood();
+    }
+
+    @Test
+    void preventionOfOneNexusHoldsForAllAndEndsWithIt() {
+        h.lu.setRemovable(true);
+        ScsiNexus other = h.secondNexus();
+        h.send(other, 0, TaskAttribute.SIMPLE, null, 0, cdb(0x1e, 0, 0, 0, 1, 0)).assertGood();
+        h.run(0x1b, 0, 0, 0, 0x02, 0).assertCheckCondition(0x5, 0x53, 0x02);
+        h.run(0x1e, 0, 0, 0, 0, 0).assertGood(); // allowing from here does not undo the other's
+        h.run(0x1b, 0, 0, 0, 0x02, 0).assertCheckCondition(0x5, 0x53, 0x02);
+        other.close(); // logout: I_T nexus loss
+        h.run(0x1b, 0, 0, 0, 0x02, 0).assertGood();
+        h.run(0x1b, 0, 0, 0, 0x03, 0).assertGood();
+    }
+
+    @Test
+    void logicalUnitResetEndsThePrevention() {
+        h.lu.setRemovable(true);
+        h.run(0x1e, 0, 0, 0, 1, 0).assertGood();
+        java.util.concurrent.atomic.AtomicReference<dev.lunar.spi.scsi.TmfResponse> r =
+                new java.util.concurrent.atomic.AtomicReference<>();
+        h.nexus.manage(new dev.lunar.spi.scsi.TmfRequest(dev.lunar.spi.scsi.TaskManagementFunction.LOGICAL_UNIT_RESET,
+                dev.lunar.scsi.internal.target.ScsiTarget.encodeLun(0), -1), r::set);
+        h.clearUnitAttentions(h.nexus);
+        h.run(0x1b, 0, 0, 0, 0x02, 0).assertGood();
+    }
+
+    @Test
+    void loadingTellsTheOtherNexuses() {
+        h.lu.setRemovable(true);
+        ScsiNexus other = h.secondNexus();
+        h.run(0x1b, 0, 0, 0, 0x02, 0).assertGood();
+        h.run(0x1b, 0, 0, 0, 0x03, 0).assertGood();
+        h.run(0, 0, 0, 0, 0, 0).assertGood();
+        h.send(other, 0, TaskAttribute.SIMPLE, null, 0, cdb(0, 0, 0, 0, 0, 0)).assertCheckCondition(0x6, 0x28, 0x00);
     }
 
     @Test

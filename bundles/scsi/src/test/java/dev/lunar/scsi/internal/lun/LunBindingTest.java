@@ -181,6 +181,29 @@ class LunBindingTest {
         assertEquals(256, b.logicalUnit().geometry().blockCount());
     }
 
+    private static LunConfig removable(String name, String value) {
+        Map<String, Object> p = new HashMap<>();
+        p.put("service.pid", "dev.lunar.lun~" + name);
+        p.put("target", TARGET);
+        p.put("lun", "0");
+        p.put("backend", "mem");
+        p.put("size", "64K");
+        p.put(LunConfig.REMOVABLE, value);
+        return LunConfig.from(p);
+    }
+
+    @Test
+    void removableIsALunOptionAppliedWithoutReopening() {
+        MemoryBackend mem = new MemoryBackend("mem");
+        LunBinding b = binding(removable("r", "true"));
+        b.backendAdded(mem);
+        assertTrue(b.logicalUnit().removable());
+        b.modified(removable("r", "false"));
+        assertEquals(false, b.logicalUnit().removable());
+        assertEquals(1, mem.opened.size(), "no reopen for a property of the LU");
+        assertThrows(IllegalArgumentException.class, () -> removable("r", "maybe"));
+    }
+
     @Test
     void secondConfigurationForTheSameLunIsRefused() {
         binding(config("a", 0, "mem", "64K"));
