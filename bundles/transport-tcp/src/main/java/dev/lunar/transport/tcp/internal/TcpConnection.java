@@ -398,10 +398,19 @@ final class TcpConnection implements Connection {
         }
     }
 
+    /** On the event loop: the send queue crossed a water mark; the engine pauses or resumes output. */
     void onWritabilityChanged() {
-        // The SPI has no way to tell the engine yet (see the report's SPI wishes); the engine's
-        // MaxCmdSN window bounds what it queues.
-        LOG.debug("Connection {}: writable={}", id, channel.isWritable());
+        boolean writable = channel.isWritable();
+        LOG.debug("Connection {}: writable={}", id, writable);
+        ConnectionListener l = listener;
+        if (l == null || detached || closedNotified) {
+            return;
+        }
+        try {
+            l.writabilityChanged(this, writable);
+        } catch (RuntimeException e) {
+            LOG.error("Connection {}: listener threw from writabilityChanged()", id, e);
+        }
     }
 
     private void runOnIoThread(Runnable task, Runnable ifRejected) {
