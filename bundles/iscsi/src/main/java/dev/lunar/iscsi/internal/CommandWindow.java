@@ -9,7 +9,9 @@ import java.util.Map;
  * commands that arrived ahead of ExpCmdSN. Non-immediate commands are delivered in CmdSN order;
  * one that arrives early is held until the gap closes. MaxCmdSN is ExpCmdSN plus the task slots
  * still free minus one, so the number of commands held or running never exceeds the queue depth
- * (DESIGN.md §3.4): a flood cannot grow a queue.
+ * (DESIGN.md §3.4): a flood cannot grow a queue. While the session holds more data than its
+ * memory budget, no slot counts as free: MaxCmdSN stops advancing and, once ExpCmdSN catches up,
+ * the window is closed (MaxCmdSN = ExpCmdSN - 1) until memory comes back.
  *
  * <p>Confined to the session's I/O thread.
  */
@@ -38,6 +40,7 @@ final class CommandWindow {
     private int expCmdSn;
     private int maxCmdSn;
     private int busySlots;
+    private boolean memoryExhausted;
 
     CommandWindow(int initialCmdSn, int queueDepth) {
         this.queueDepth = queueDepth;
@@ -55,12 +58,27 @@ final class CommandWindow {
      * up, §4.2.2.1).
      */
     int maxCmdSn() {
-        int free = queueDepth - busySlots - held.size();
+        int free = memoryExhausted ? 0 : queueDepth - busySlots - held.size();
         int candidate = expCmdSn + Math.max(free, 0) - 1;
         if (SerialNumber.greaterThan(candidate, maxCmdSn)) {
             maxCmdSn = candidate;
         }
         return maxCmdSn;
+    }
+
+    /** The session's memory budget is exhausted (true) or has room again (false). */
+    void memoryExhausted(boolean exhausted) {
+        this.memoryExhausted = exhausted;
+    }
+
+    /** The MaxCmdSN last computed, without recomputing it. */
+    int advertisedMaxCmdSn() {
+        return maxCmdSn;
+    }
+
+    /** Whether the MaxCmdSN last advertised leaves no CmdSN to the initiator (§4.2.2.1). */
+    boolean closed() {
+        return SerialNumber.lessThan(maxCmdSn, expCmdSn);
     }
 
     /** Tasks counted against the queue depth (running SCSI tasks, including immediate ones). */

@@ -101,6 +101,12 @@ final class IscsiConnection implements ConnectionListener, LoginContext {
     private int statSn;
     private boolean dirty;
     private boolean warned;
+    /** The transport's send queue is below its high water mark (ConnectionListener#writabilityChanged). */
+    private boolean writable = true;
+    private boolean windowAdvertPending;
+    /** The oldest StatSN the initiator may still acknowledge: ExpStatSN never goes below it (§4.2.2.2). */
+    private int statSnAcked;
+    private boolean expStatSnWarned;
 
     // Login phase
     private LoginNegotiator negotiator;
@@ -171,6 +177,11 @@ final class IscsiConnection implements ConnectionListener, LoginContext {
         return true;
     }
 
+    /** Whether output (Data-In, R2T) may be produced now; false while the transport's queue is full. */
+    boolean writable() {
+        return writable;
+    }
+
     /** The initiator's MaxRecvDataSegmentLength: the largest data segment we may send. */
     int maxSendSegment() {
         return maxSend;
@@ -203,6 +214,7 @@ final class IscsiConnection implements ConnectionListener, LoginContext {
             if (phase == Phase.LOGIN) {
                 login(pdu);
             } else {
+                checkExpStatSn(pdu.header());
                 FULL_FEATURE[pdu.opcode()].handle(this, pdu);
             }
         } catch (RuntimeException | LinkageError e) {
@@ -213,6 +225,78 @@ final class IscsiConnection implements ConnectionListener, LoginContext {
             terminate(true);
         } finally {
             flushIfDirty();
+        }
+    }
+
+    /**
+     * The transport's send queue crossed a water mark. Not writable: tasks stop producing Data-In
+     * and R2Ts (what they get meanwhile is held and counted against the session's memory, which
+     * stops MaxCmdSN) and reading pauses, so no new command adds output. Writable: the deferred
+     * output is produced, from a fresh task on the I/O thread, because the transport may call this
+     * from inside a flush, where anything sent would sit unflushed.
+     */
+    @Override
+    public void writabilityChanged(Connection c, boolean nowWritable) {
+        if (writable == nowWritable) {
+            return;
+        }
+        writable = nowWritable;
+        Session s = session;
+        if (phase != Phase.FULL_FEATURE || s == null) {
+            return;
+        }
+        s.updateReading();
+        if (nowWritable) {
+            runLater(() -> {
+                if (writable && phase == Phase.FULL_FEATURE) {
+                    s.resumeOutput();
+                }
+            });
+        }
+    }
+
+    /**
+     * Sends a NOP-In that only carries ExpCmdSN and MaxCmdSN (ITT and TTT 0xffffffff: no answer
+     * wanted, StatSN not advanced, RFC 7143 §11.19): the window had closed for lack of memory and
+     * memory came back without a response to announce it. Deferred to a fresh task because memory
+     * comes back in send completions, which may run inside a flush.
+     */
+    void advertiseWindow() {
+        if (windowAdvertPending || phase != Phase.FULL_FEATURE) {
+            return;
+        }
+        windowAdvertPending = true;
+        runLater(() -> {
+            windowAdvertPending = false;
+            // Only if the window really grew: memory may be exhausted again by now.
+            if (phase == Phase.FULL_FEATURE && session != null
+                    && session.window.advertisedMaxCmdSn() != session.window.maxCmdSn()) {
+                send(fill(new NopInPdu().itt(Bhs.RESERVED_TAG).ttt(Bhs.RESERVED_TAG).statSn(statSn)).toPdu());
+            }
+        });
+    }
+
+    /**
+     * ExpStatSN acknowledges every status below it (RFC 7143 §4.2.2.2). A value outside
+     * [last acknowledged, next StatSN] is a confused or hostile initiator: it is logged (WARN once
+     * per connection) and ignored, never trusted and never fatal. At ERL 0 no status is kept for
+     * retransmission, so the acknowledgement frees nothing; it is tracked to detect a peer that
+     * fell behind. Every initiator PDU carries ExpStatSN at byte 28.
+     */
+    private void checkExpStatSn(ByteBuffer h) {
+        int exp = h.getInt(28);
+        if (SerialNumber.lessOrEqual(statSnAcked, exp) && SerialNumber.lessOrEqual(exp, statSn)) {
+            statSnAcked = exp;
+            return;
+        }
+        if (!expStatSnWarned) {
+            expStatSnWarned = true;
+            LOG.warn("Connection {}: ExpStatSN {} outside [{}, {}] in {}; ignored (further ones at DEBUG)", conn.id(),
+                    Integer.toUnsignedString(exp), Integer.toUnsignedString(statSnAcked),
+                    Integer.toUnsignedString(statSn), Bhs.describe(h));
+        } else {
+            LOG.debug("Connection {}: ExpStatSN {} outside [{}, {}] ignored", conn.id(), Integer.toUnsignedString(exp),
+                    Integer.toUnsignedString(statSnAcked), Integer.toUnsignedString(statSn));
         }
     }
 
@@ -281,6 +365,7 @@ final class IscsiConnection implements ConnectionListener, LoginContext {
             // The first Login Response starts the connection's StatSN (§11.13.4); continuing from
             // what the initiator expects is as good a start as any.
             statSn = req.expStatSN();
+            statSnAcked = statSn;
             negotiator = new LoginNegotiator(this, engine.random());
         } else if (req.isid() != loginIsid || req.tsih() != loginTsih) {
             failLogin(LoginResponse.INITIATOR_ERROR, "ISID or TSIH changed during login");
@@ -451,6 +536,8 @@ final class IscsiConnection implements ConnectionListener, LoginContext {
             task.deliver();
             w.drain();
         }
+        // A command now held behind a gap changes whether buffered Data-Out may pause reading.
+        session.updateReading();
     }
 
     private static void dataOut(IscsiConnection c, Pdu pdu) {
@@ -733,6 +820,7 @@ final class IscsiConnection implements ConnectionListener, LoginContext {
                 return;
             }
         }
+        dropHeldCommands(f, lun, TmfRequestPdu.cmdSn(h));
         boolean coldReset = f == TaskManagementFunction.TARGET_COLD_RESET;
         boolean[] answered = new boolean[1];
         try {
@@ -758,6 +846,32 @@ final class IscsiConnection implements ConnectionListener, LoginContext {
             if (!answered[0]) {
                 answered[0] = true;
                 sendResponse(r.response(TmfResponsePdu.FUNCTION_REJECTED), null);
+            }
+        }
+    }
+
+    /**
+     * Commands still held in the CmdSN window never reached the SCSI core, so the core cannot abort
+     * them. A task-set-wide function affects every command of its scope numbered before it
+     * (RFC 7143 §4.2.3.3: the TMF's CmdSN orders it among the commands, immediate or not): those
+     * held here are dropped without a response, as aborted tasks get none (SAM-5 §5.6), and
+     * their CmdSNs count as received so the window does not stall on them. Commands numbered
+     * after the TMF are not affected; QUERY functions change nothing.
+     */
+    private void dropHeldCommands(TaskManagementFunction f, long lun, int tmfCmdSn) {
+        boolean wholeTarget = f == TaskManagementFunction.TARGET_WARM_RESET
+                || f == TaskManagementFunction.TARGET_COLD_RESET;
+        boolean lunScope = f == TaskManagementFunction.ABORT_TASK_SET || f == TaskManagementFunction.CLEAR_TASK_SET
+                || f == TaskManagementFunction.LOGICAL_UNIT_RESET;
+        if (!wholeTarget && !lunScope) {
+            return;
+        }
+        for (IscsiTask t : session.tasks.values().toArray(new IscsiTask[0])) {
+            if (t.held() && !t.immediate && (wholeTarget || t.lun() == lun)
+                    && SerialNumber.lessThan(t.cmdSn, tmfCmdSn)) {
+                LOG.debug("Connection {}: {} drops held task 0x{} (CmdSN {})", conn.id(), f,
+                        Integer.toHexString(t.itt), t.cmdSn);
+                session.window.abortHeld(t);
             }
         }
     }
@@ -859,12 +973,24 @@ final class IscsiConnection implements ConnectionListener, LoginContext {
         send(fill(r).toPdu());
     }
 
+    /**
+     * Sends a Data-In PDU; its bytes count against the session's memory until the transport says
+     * they left (SendCallback: on the I/O thread, exactly once).
+     */
     void sendDataIn(DataInPdu b, DataBuffer data, boolean withStatus) {
         fill(b);
         if (withStatus) {
             b.statSn(statSn++);
         }
-        send(b.toPdu(data));
+        Session s = session;
+        long bytes = data == null ? 0 : data.length();
+        if (phase == Phase.CLOSED || s == null || bytes == 0) {
+            send(b.toPdu(data));
+            return;
+        }
+        s.dataInHeld(bytes);
+        conn.send(b.toPdu(data), failure -> s.dataInHeld(-bytes));
+        dirty = true;
     }
 
     private void send(Pdu pdu) {
@@ -911,6 +1037,24 @@ final class IscsiConnection implements ConnectionListener, LoginContext {
             if (onRejected != null) {
                 onRejected.run();
             }
+        }
+    }
+
+    /** Runs {@code action} on the I/O thread after the current call stack, then flushes. */
+    private void runLater(Runnable action) {
+        try {
+            conn.executor().execute(() -> {
+                try {
+                    action.run();
+                } catch (RuntimeException e) {
+                    LOG.warn("Connection {}: internal error in deferred output, closing", conn.id(), e);
+                    terminate(true);
+                } finally {
+                    flushIfDirty();
+                }
+            });
+        } catch (RejectedExecutionException e) {
+            // The I/O thread is gone, and with it the connection: nothing left to produce.
         }
     }
 

@@ -77,6 +77,9 @@ final class IscsiTask implements ScsiTask, CommandWindow.Pending {
     private int dataSn;
     private long inBytes;
     private long inOverflow;
+    /** Status the device server gave while Data-In was still deferred (not writable). */
+    private ScsiStatus pendingStatus;
+    private ByteBuffer pendingSense;
 
     // Data-Out
     private final int unsolicitedEnd;
@@ -115,6 +118,7 @@ final class IscsiTask implements ScsiTask, CommandWindow.Pending {
         int imm = immediateData == null ? 0 : immediateData.length();
         if (imm > 0) {
             chunks.put(0, immediateData);
+            conn.session().dataOutHeld(imm);
         } else if (immediateData != null) {
             immediateData.release();
         }
@@ -177,9 +181,16 @@ final class IscsiTask implements ScsiTask, CommandWindow.Pending {
     @Override
     public void complete(ScsiStatus status, ByteBuffer sense) {
         conn.runOnIo(() -> {
-            if (state == State.RUNNING) {
-                finish(status, sense);
+            if (state != State.RUNNING || pendingStatus != null) {
+                return;
             }
+            if (hasDeferredDataIn()) {
+                // The status follows the data (RFC 7143 §11.7.3): it waits with it.
+                pendingStatus = status;
+                pendingSense = sense;
+                return;
+            }
+            finish(status, sense);
         }, null);
     }
 
@@ -235,6 +246,23 @@ final class IscsiTask implements ScsiTask, CommandWindow.Pending {
         return state == State.RUNNING;
     }
 
+    /** Whether the device server waits for Data-Out that has not fully arrived yet. */
+    boolean waitsForDataOut() {
+        return state == State.RUNNING && !requests.isEmpty();
+    }
+
+    /**
+     * The connection is writable again: send the Data-In held back and the R2Ts not yet sent,
+     * then the status if it came meanwhile. On the I/O thread.
+     */
+    void resumeOutput() {
+        if (state != State.RUNNING) {
+            return;
+        }
+        solicit();
+        pumpDataIn();
+    }
+
     /** The connection or session ended: drop everything, answer nothing. */
     void connectionLost() {
         if (state != State.DONE) {
@@ -277,6 +305,11 @@ final class IscsiTask implements ScsiTask, CommandWindow.Pending {
     /** Sends R2Ts for requested bytes not yet solicited, at most MaxOutstandingR2T at a time (§13.17). */
     private void solicit() {
         while (state == State.RUNNING && r2ts.size() < maxOutstandingR2t && solicitNext < requestedEnd) {
+            if (!conn.writable()) {
+                // An R2T into a full send queue only adds to it (DESIGN.md §3.4); resumeOutput asks again.
+                conn.session().waitForWritable(this);
+                return;
+            }
             int len = Math.min(maxBurst, requestedEnd - solicitNext);
             if (!conn.session().takeSolicitBudget(len)) {
                 // The session has enough data on the way; ask again when some of it has landed.
@@ -346,7 +379,9 @@ final class IscsiTask implements ScsiTask, CommandWindow.Pending {
         }
         if (len > 0) {
             DataBuffer old = chunks.put(offset, pdu.takeData());
+            conn.session().dataOutHeld(len);
             if (old != null) {
+                conn.session().dataOutHeld(-old.length());
                 old.release();
             }
         }
@@ -425,6 +460,7 @@ final class IscsiTask implements ScsiTask, CommandWindow.Pending {
                 it.hasNext(); ) {
             Map.Entry<Integer, DataBuffer> e = it.next();
             if (e.getKey() + e.getValue().length() <= end) {
+                conn.session().dataOutHeld(-e.getValue().length());
                 e.getValue().release();
                 it.remove();
             }
@@ -486,33 +522,63 @@ final class IscsiTask implements ScsiTask, CommandWindow.Pending {
             data.release();
             return;
         }
-        if (offset == nextInOffset) {
+        if (offset == nextInOffset && conn.writable() && inReorder.isEmpty()) {
             emit(offset, data);
-            Map.Entry<Integer, DataBuffer> e;
-            while ((e = inReorder.firstEntry()) != null && e.getKey() <= nextInOffset) {
-                inReorder.remove(e.getKey());
-                DataBuffer b = e.getValue();
-                int skip = nextInOffset - e.getKey();
-                if (skip >= b.length()) {
-                    b.release();
-                    continue;
-                }
-                DataBuffer rest = skip == 0 ? b : b.retainedSlice(skip, b.length() - skip);
-                if (skip != 0) {
-                    b.release();
-                }
-                emit(nextInOffset, rest);
-            }
-        } else if (offset > nextInOffset) {
-            // DataPDUInOrder=Yes (§13.19): hold it until the gap before it is filled.
+        } else if (offset >= nextInOffset) {
+            // DataPDUInOrder=Yes (§13.19): held until the gap before it is filled; and while the
+            // connection is not writable, held here rather than queued in the transport. Either
+            // way it counts against the session's memory, which closes the CmdSN window.
             DataBuffer old = inReorder.put(offset, data);
+            conn.session().dataInHeld(len);
             if (old != null) {
+                conn.session().dataInHeld(-old.length());
                 old.release();
             }
+            pumpDataIn();
         } else {
             // Bytes already sent (overlapping call): nothing more to send for them.
             data.release();
         }
+    }
+
+    /** Sends held Data-In that became contiguous, while the connection stays writable. */
+    private void pumpDataIn() {
+        Map.Entry<Integer, DataBuffer> e;
+        while ((e = inReorder.firstEntry()) != null && e.getKey() <= nextInOffset) {
+            if (!conn.writable()) {
+                conn.session().waitForWritable(this);
+                return;
+            }
+            inReorder.remove(e.getKey());
+            DataBuffer b = e.getValue();
+            int held = b.length();
+            int skip = nextInOffset - e.getKey();
+            if (skip >= held) {
+                b.release();
+                conn.session().dataInHeld(-held);
+                continue;
+            }
+            DataBuffer rest = skip == 0 ? b : b.retainedSlice(skip, held - skip);
+            if (skip != 0) {
+                b.release();
+            }
+            // Counted as queued in the transport before it stops counting as held here, so the
+            // total never dips and the window does not flicker open.
+            emit(nextInOffset, rest);
+            conn.session().dataInHeld(-held);
+        }
+        if (pendingStatus != null && state == State.RUNNING) {
+            ScsiStatus status = pendingStatus;
+            ByteBuffer sense = pendingSense;
+            pendingStatus = null;
+            pendingSense = null;
+            finish(status, sense);
+        }
+    }
+
+    private boolean hasDeferredDataIn() {
+        Map.Entry<Integer, DataBuffer> e = inReorder.firstEntry();
+        return e != null && e.getKey() <= nextInOffset;
     }
 
     /**
@@ -554,6 +620,7 @@ final class IscsiTask implements ScsiTask, CommandWindow.Pending {
         }
         heldIn = piece;
         heldInOffset = offset;
+        conn.session().dataInHeld(piece.length());
     }
 
     private void sendHeldDataIn(boolean fin, ScsiStatus status, boolean overflow, int residual) {
@@ -563,7 +630,9 @@ final class IscsiTask implements ScsiTask, CommandWindow.Pending {
         }
         DataBuffer d = heldIn;
         heldIn = null;
+        int n = d.length();
         conn.sendDataIn(b, d, status != null);
+        conn.session().dataInHeld(-n);
     }
 
     // ---- completion ----
@@ -608,14 +677,30 @@ final class IscsiTask implements ScsiTask, CommandWindow.Pending {
         if (was == State.DONE) {
             return;
         }
+        Session session = conn.session();
         if (heldIn != null) {
+            if (session != null) {
+                session.dataInHeld(-heldIn.length());
+            }
             heldIn.release();
             heldIn = null;
         }
-        inReorder.values().forEach(DataBuffer::release);
+        for (DataBuffer b : inReorder.values()) {
+            if (session != null) {
+                session.dataInHeld(-b.length());
+            }
+            b.release();
+        }
         inReorder.clear();
-        chunks.values().forEach(DataBuffer::release);
+        for (DataBuffer b : chunks.values()) {
+            if (session != null) {
+                session.dataOutHeld(-b.length());
+            }
+            b.release();
+        }
         chunks.clear();
+        pendingStatus = null;
+        pendingSense = null;
         long unreceived = 0;
         for (R2tState r : r2ts) {
             unreceived += r.length;

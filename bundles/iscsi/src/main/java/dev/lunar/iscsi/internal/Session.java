@@ -32,6 +32,14 @@ final class Session {
     private int nextTtt = 1;
     private long solicitBudget;
     private final java.util.ArrayDeque<IscsiTask> starved = new java.util.ArrayDeque<>();
+    /** Tasks with Data-In or R2Ts waiting for the connection to become writable. */
+    private final java.util.ArrayDeque<IscsiTask> outputWaiters = new java.util.ArrayDeque<>();
+    private final long memoryBudget;
+    /** Data-Out received and not yet taken by the SCSI core. */
+    private long dataOutHeld;
+    /** Data-In deferred while not writable, plus Data-In queued in the transport and not yet sent. */
+    private long dataInHeld;
+    private boolean readingPaused;
     private volatile boolean closed;
     /** Set once the nexus was closed for good (reinstatement, session end): never reopened. */
     private boolean nexusRetired;
@@ -46,6 +54,94 @@ final class Session {
                 parameters.discovery() ? null : parameters.targetName());
         this.window = new CommandWindow(initialCmdSn, queueDepth);
         this.solicitBudget = Math.max(engine.settings().maxSolicitedBytes(), parameters.maxBurstLength());
+        this.memoryBudget = engine.settings().maxSessionBytes();
+    }
+
+    // ---- memory held for the session (DESIGN.md §3.4) ----
+
+    long memoryHeld() {
+        return dataOutHeld + dataInHeld;
+    }
+
+    boolean readingPaused() {
+        return readingPaused;
+    }
+
+    /** Data-Out bytes now held in a task's buffers (positive) or handed on / dropped (negative). */
+    void dataOutHeld(long delta) {
+        dataOutHeld += delta;
+        memoryChanged();
+    }
+
+    /** Data-In bytes deferred or queued in the transport (positive), or sent / dropped (negative). */
+    void dataInHeld(long delta) {
+        dataInHeld += delta;
+        memoryChanged();
+    }
+
+    /**
+     * Follows the budget: over it, the window stops growing; back under it, a window that had
+     * closed is reopened at once with a NOP-In, since no other PDU may be on its way to carry the
+     * new MaxCmdSN. Also decides whether reading from the wire pauses.
+     */
+    private void memoryChanged() {
+        boolean exhausted = memoryHeld() >= memoryBudget;
+        boolean wasClosed = window.closed();
+        window.memoryExhausted(exhausted);
+        IscsiConnection c = connection;
+        if (c == null || closed) {
+            return;
+        }
+        if (!exhausted && wasClosed) {
+            c.advertiseWindow();
+        }
+        updateReading();
+    }
+
+    /**
+     * Reading stops while the connection is not writable (a slow reader must not be handed more
+     * commands that produce more Data-In) or while buffered Data-Out exceeds the budget and none
+     * of it waits for more bytes from the wire. That last condition avoids a deadlock: data for a
+     * command held behind a CmdSN gap, or a request only partly arrived, needs reading to drain.
+     */
+    void updateReading() {
+        IscsiConnection c = connection;
+        if (c == null || closed) {
+            return;
+        }
+        boolean pause = !c.writable() || (dataOutHeld >= memoryBudget && !needsWireToDrain());
+        if (pause != readingPaused) {
+            readingPaused = pause;
+            c.transportConnection().setReading(!pause);
+        }
+    }
+
+    private boolean needsWireToDrain() {
+        if (window.heldCount() > 0) {
+            return true;
+        }
+        for (IscsiTask t : tasks.values()) {
+            if (t.waitsForDataOut()) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /** A task has output to produce once the connection is writable again. */
+    void waitForWritable(IscsiTask task) {
+        if (!outputWaiters.contains(task)) {
+            outputWaiters.add(task);
+        }
+    }
+
+    /** The connection became writable: tasks produce their deferred output, in arrival order. */
+    void resumeOutput() {
+        IscsiConnection c = connection;
+        int n = outputWaiters.size();
+        for (int i = 0; i < n && !outputWaiters.isEmpty() && c != null && c.writable(); i++) {
+            outputWaiters.poll().resumeOutput();
+        }
     }
 
     /** Takes {@code bytes} of the session's R2T budget, or says no (the task then waits). */
@@ -178,6 +274,7 @@ final class Session {
             return;
         }
         closed = true;
+        outputWaiters.clear();
         window.discardAll();
         for (IscsiTask t : tasks.values().toArray(new IscsiTask[0])) {
             t.connectionLost();

@@ -37,6 +37,11 @@ final class FakeConnection implements Connection {
     boolean closed;
     boolean closedGracefully;
     int flushes;
+    /** What the engine last asked of {@link #setReading}. */
+    boolean reading = true;
+    /** When set, send completions wait for {@link #completeSends()}: PDUs "queued in the transport". */
+    boolean holdSendCallbacks;
+    private final ArrayDeque<SendCallback> heldCallbacks = new ArrayDeque<>();
 
     FakeConnection(InetSocketAddress local) {
         this.local = local;
@@ -60,6 +65,35 @@ final class FakeConnection implements Connection {
             inIo = false;
         }
         runTasks();
+    }
+
+    /** The transport's send queue crosses a water mark, as the transport reports it on the I/O thread. */
+    void writable(boolean writable) {
+        inIo = true;
+        try {
+            listener.writabilityChanged(this, writable);
+        } finally {
+            inIo = false;
+        }
+        runTasks();
+    }
+
+    /** The bytes of every send so far have left: held completions run, on the "I/O thread". */
+    void completeSends() {
+        SendCallback cb;
+        while ((cb = heldCallbacks.poll()) != null) {
+            inIo = true;
+            try {
+                cb.sent(null);
+            } finally {
+                inIo = false;
+            }
+        }
+        runTasks();
+    }
+
+    ConnectionListener listener() {
+        return listener;
     }
 
     /** Runs queued executor tasks on the "I/O thread". */
@@ -118,7 +152,11 @@ final class FakeConnection implements Connection {
         }
         sent.add(pdu);
         if (done != null) {
-            done.sent(null);
+            if (holdSendCallbacks) {
+                heldCallbacks.add(done);
+            } else {
+                done.sent(null);
+            }
         }
     }
 
@@ -155,6 +193,7 @@ final class FakeConnection implements Connection {
 
     @Override
     public void setReading(boolean reading) {
+        this.reading = reading;
     }
 
     @Override

@@ -63,6 +63,10 @@ public final class IscsiEngineComponent implements TargetService {
         @AttributeDefinition(description = "MiB of Data-Out a session may have solicited (R2T) and not yet received")
         int maxSolicitedMiB() default 32;
 
+        @AttributeDefinition(description = "MiB of data a session may hold (Data-Out not yet taken by the SCSI core, "
+                + "Data-In not yet sent); beyond it MaxCmdSN stops advancing")
+        int maxSessionMiB() default 64;
+
         @AttributeDefinition(description = "CHAP user discovery sessions must authenticate as (empty: none)")
         String discoveryChapUser() default "";
 
@@ -100,7 +104,7 @@ public final class IscsiEngineComponent implements TargetService {
         }
         return new EngineSettings(c.queueDepth(), d.maxSessions(), c.nopIntervalSeconds() * 1000L,
                 c.nopTimeoutSeconds() * 1000L, d.maxTextBytes(), d.negotiation(), discovery,
-                (long) c.maxSolicitedMiB() << 20);
+                (long) c.maxSolicitedMiB() << 20, (long) Math.max(c.maxSessionMiB(), 1) << 20);
     }
 
     /** New tunables apply to new logins; sessions keep running (STYLE rule 8). */
