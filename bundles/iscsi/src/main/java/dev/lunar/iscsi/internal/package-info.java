@@ -22,6 +22,18 @@
  * <p>Memory bounds (DESIGN.md §3.4, §3.7): at most {@code queueDepth} tasks per session (MaxCmdSN
  * follows the free slots), at most {@code maxSolicitedBytes} of R2T-solicited Data-Out in flight
  * per session, unsolicited data bounded by FirstBurstLength per task, text bounded by
- * {@code maxTextBytes}.
+ * {@code maxTextBytes}. On top of that the session counts the data it holds
+ * ({@link dev.lunar.iscsi.internal.Session#memoryHeld}): Data-Out not yet taken by the SCSI core,
+ * Data-In held back while the connection is not writable, and Data-In queued in the transport
+ * until its send completion. At {@code maxSessionBytes} MaxCmdSN stops advancing, so the window
+ * closes once ExpCmdSN catches up (it may never shrink below what was advertised, RFC 7143
+ * §4.2.2.1); when memory comes back a NOP-In (ITT and TTT 0xffffffff) announces the new MaxCmdSN.
+ * The worst case per session is therefore {@code maxSessionBytes} plus what the commands already
+ * admitted can bring: one window of FirstBurstLength and the data of the running tasks.
+ *
+ * <p>Backpressure: while the transport reports the connection not writable
+ * ({@code ConnectionListener.writabilityChanged}) tasks produce no Data-In PDUs and no R2Ts and
+ * reading from the wire pauses; reading also pauses while buffered Data-Out exceeds the budget,
+ * unless some of it can only drain by reading more (a CmdSN gap, a partly arrived request).
  */
 package dev.lunar.iscsi.internal;
