@@ -216,7 +216,7 @@ final class InquiryCommands {
         if (g == null) {
             return page(0xb0, b.array());
         }
-        b.put(0, (byte) 0x01); // WSNZ: WRITE SAME with NUMBER OF LOGICAL BLOCKS 0 is refused
+        // WSNZ = 0: WRITE SAME with NUMBER OF LOGICAL BLOCKS 0 writes to the end of the LU.
         b.put(1, (byte) (table.supports(0x89) ? BlockLimits.MAX_COMPARE_AND_WRITE_BLOCKS : 0));
         b.putShort(2, (short) BlockLimits.optimalGranularity(g));
         b.putInt(4, BlockLimits.maxTransferBlocks(g));

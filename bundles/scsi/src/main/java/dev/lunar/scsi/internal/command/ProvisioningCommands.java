@@ -15,7 +15,7 @@ import java.util.concurrent.atomic.AtomicBoolean;
  * Logical block provisioning commands (SBC-3, logical block provisioning): WRITE SAME(10)/(16),
  * UNMAP and GET LBA STATUS.
  *
- * <p>What we advertise and therefore enforce: WSNZ = 1 (a WRITE SAME of zero blocks is refused),
+ * <p>What we advertise and therefore enforce: WSNZ = 0 (a WRITE SAME of zero blocks writes to the end of the LU),
  * ANC_SUP = 0 (no anchored state, so every ANCHOR bit is an invalid field), LBPRZ = 1 when the
  * backend can deallocate (deallocated blocks read as zeros, {@code BlockDevice#unmap}), and the
  * limits of {@link BlockLimits}. Provisioning management (LBPME) is on exactly when the backend can
@@ -49,7 +49,8 @@ final class ProvisioningCommands {
 
     // ------------------------------------------------------------------ WRITE SAME
 
-    private static void writeSame(Command c, long lba, long blocks, int lengthOffset, boolean sixteen) {
+    private static void writeSame(Command c, long lba, long cdbBlocks, int lengthOffset, boolean sixteen) {
+        long blocks = cdbBlocks;
         if (c.bits(1, 5, 3) != 0) { // WRPROTECT: no protection information
             c.invalidField(1, 7);
             return;
@@ -69,6 +70,16 @@ final class ProvisioningCommands {
         }
         boolean unmap = c.bit(1, 3);
         boolean noDataOut = sixteen && c.bit(1, 0); // NDOB (SBC-4, WRITE SAME(16)): a block of zeros
+        if (blocks == 0) {
+            // WSNZ = 0 in the Block Limits page: NUMBER OF LOGICAL BLOCKS 0 means every block
+            // from the LBA to the last one (SBC-3 WRITE SAME(10)/(16)), which is subject to
+            // MAXIMUM WRITE SAME LENGTH like any other count. Blocks are written in bounded
+            // chunks below, so "to the end" costs no more memory than a counted WRITE SAME.
+            if (!c.checkRange(lba, 0)) {
+                return;
+            }
+            blocks = c.geometry().blockCount() - lba;
+        }
         // Beyond MAXIMUM WRITE SAME LENGTH: invalid whatever the LBA.
         if (blocks > BlockLimits.MAX_WRITE_SAME_BLOCKS) {
             c.invalidField(lengthOffset, -1);
@@ -77,18 +88,14 @@ final class ProvisioningCommands {
         if (!c.checkRange(lba, blocks)) {
             return;
         }
-        // WSNZ = 1 in the Block Limits page: zero does not mean "to the end".
-        if (blocks == 0) {
-            c.invalidField(lengthOffset, -1);
-            return;
-        }
         int bs = c.geometry().blockSize();
+        long count = blocks;
         if (noDataOut) {
             c.transferLength(0);
-            writeSameWith(c, lba, blocks, new byte[bs], unmap);
+            writeSameWith(c, lba, count, new byte[bs], unmap);
             return;
         }
-        c.receiveParameterList(bs, block -> writeSameWith(c, lba, blocks, block, unmap));
+        c.receiveParameterList(bs, block -> writeSameWith(c, lba, count, block, unmap));
     }
 
     private static void writeSameWith(Command c, long lba, long blocks, byte[] block, boolean unmap) {

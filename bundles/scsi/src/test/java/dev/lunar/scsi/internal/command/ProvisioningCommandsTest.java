@@ -120,8 +120,30 @@ class ProvisioningCommandsTest {
         h.runOut(new byte[512], ws16(0, 1, 0x20)).assertInvalidField(1, 7); // WRPROTECT
         h.runOut(new byte[512], ws10(0, 1, 0x04)).assertInvalidField(1, 2); // PBDATA
         h.runOut(new byte[512], ws10(0, 1, 0x02)).assertInvalidField(1, 1); // LBDATA
-        h.runOut(new byte[512], ws16(0, 0, 0)).assertInvalidField(10, -1); // WSNZ = 1
-        h.runOut(new byte[512], ws10(0, 0, 0)).assertInvalidField(7, -1);
+    }
+
+    @Test
+    void writeSameOfZeroBlocksWritesToTheEndOfTheLu() {
+        byte[] block = new byte[512];
+        Arrays.fill(block, (byte) 0x3c);
+        h.runOut(block, ws16(1000, 0, 0)).assertGood();
+        for (int lba = 1000; lba < 1024; lba++) {
+            assertArrayEquals(block, thin.bytes.bytes(lba, 1), "LBA " + lba);
+        }
+        assertArrayEquals(new byte[512], thin.bytes.bytes(999, 1), "nothing before the LBA");
+        h.runOut(block, ws10(1020, 0, 0)).assertGood();
+        int writes = thin.bytes.writes;
+        h.runOut(block, ws16(1024, 0, 0)).assertGood(); // at the end: nothing left to write
+        assertEquals(writes, thin.bytes.writes);
+        h.runOut(block, ws16(1025, 0, 0)).assertCheckCondition(0x5, 0x21, 0x00);
+        h.runOut(block, ws10(-1, 0, 0)).assertCheckCondition(0x5, 0x21, 0x00);
+    }
+
+    @Test
+    void blockLimitsSayZeroBlocksIsAllowed() {
+        TestPort p = h.run(0x12, 1, 0xb0, 0, 0xff, 0);
+        p.assertGood();
+        assertEquals(0, p.dataIn()[4] & 0x01, "WSNZ = 0");
     }
 
     @Test
