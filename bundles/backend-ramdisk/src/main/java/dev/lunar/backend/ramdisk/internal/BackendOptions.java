@@ -115,6 +115,26 @@ final class BackendOptions {
         return bs;
     }
 
+    /**
+     * Option {@code physicalBlockSize} (bytes, default the logical block size) as the exponent
+     * SBC-3 reports in READ CAPACITY(16): log2(physical / logical). Emulating 4Kn-behind-512e
+     * disks matters to hosts that align partitions and I/O to the physical block. It must be a
+     * power-of-two multiple of {@code blockSize} and at most {@code maxBytes} (a RAM disk page, so
+     * that UNMAP granularity stays a whole number of physical blocks).
+     */
+    int physicalBlockExponent(int blockSize, int maxBytes) throws BackendException {
+        if (!has("physicalBlockSize")) {
+            return 0;
+        }
+        String raw = values.get("physicalBlockSize");
+        long physical = parseSize(raw).orElse(-1);
+        if (physical < blockSize || physical > maxBytes || Long.bitCount(physical) != 1) {
+            throw error("physicalBlockSize", raw, "a power of two from blockSize (" + blockSize + ") to " + maxBytes
+                    + ", for example 4096");
+        }
+        return Long.numberOfTrailingZeros(physical / blockSize);
+    }
+
     BackendException error(String key, String value, String expected) {
         return new BackendException("LUN " + lun + ": option " + key + "=" + value
                 + " is not valid; expected " + expected + ".");

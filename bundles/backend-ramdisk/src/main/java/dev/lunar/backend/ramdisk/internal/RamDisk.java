@@ -83,10 +83,20 @@ final class RamDisk implements BlockDevice {
 
     RamDisk(String name, int blockSize, long blockCount, boolean readOnly, boolean writeCache,
             long memoryLimit, Runnable onClose) {
+        this(name, blockSize, 0, blockCount, readOnly, writeCache, memoryLimit, onClose);
+    }
+
+    /**
+     * @param physicalBlockExponent log2(physical block / logical block): what READ CAPACITY(16)
+     *        reports as LOGICAL BLOCKS PER PHYSICAL BLOCK EXPONENT. A page holds a whole number of
+     *        physical blocks, so UNMAP granularity (a page) stays a multiple of the physical block.
+     */
+    RamDisk(String name, int blockSize, int physicalBlockExponent, long blockCount, boolean readOnly,
+            boolean writeCache, long memoryLimit, Runnable onClose) {
         this.name = name;
         this.memory = new PageMemory(memoryLimit);
         this.onClose = onClose;
-        this.geometry = new Geometry(blockSize, blockCount, 0,
+        this.geometry = new Geometry(blockSize, blockCount, physicalBlockExponent,
                 MAX_TRANSFER_BYTES / blockSize, PAGE_SIZE / blockSize,
                 PAGE_SIZE / blockSize, 0, MAX_UNMAP_BYTES / blockSize,
                 true, readOnly, writeCache, 1);

@@ -66,16 +66,17 @@ public final class RamDiskBackend implements Backend {
         if (size > RamDisk.MAX_BYTES) {
             throw o.error("size", o.string("size", ""), "at most 256T");
         }
+        int physicalExponent = o.physicalBlockExponent(blockSize, PageMemory.PAGE_SIZE);
         boolean readOnly = o.bool("readOnly", false);
         boolean writeCache = o.bool("writeCache", false);
         long memoryLimit = o.size("memoryLimit", Long.MAX_VALUE);
         RamDisk[] self = new RamDisk[1];
-        RamDisk disk = new RamDisk(name, blockSize, size / blockSize, readOnly, writeCache, memoryLimit,
-                () -> open.remove(self[0]));
+        RamDisk disk = new RamDisk(name, blockSize, physicalExponent, size / blockSize, readOnly, writeCache,
+                memoryLimit, () -> open.remove(self[0]));
         self[0] = disk;
         open.add(disk);
-        LOG.info("RAM disk {} opened: {} bytes in {}-byte blocks{}", name, size, blockSize,
-                readOnly ? ", read-only" : "");
+        LOG.info("RAM disk {} opened: {} bytes in {}-byte blocks ({}-byte physical){}", name, size, blockSize,
+                blockSize << physicalExponent, readOnly ? ", read-only" : "");
         return disk;
     }
 

@@ -114,6 +114,20 @@ class RamDiskTest {
     }
 
     @Test
+    void physicalBlockSizeBecomesTheExponent() throws Exception {
+        open("size", "64M", "blockSize", "512", "physicalBlockSize", "4096");
+        assertEquals(3, disk.geometry().physicalBlockExponent());
+        assertEquals(0, disk.geometry().unmapGranularityBlocks() % 8, "UNMAP granule is whole physical blocks");
+        disk.close();
+        open("size", "64M");
+        assertEquals(0, disk.geometry().physicalBlockExponent(), "default: physical = logical");
+        for (String bad : new String[] {"256", "3000", "128K", "x"}) {
+            assertThrows(BackendException.class, () -> backend.open("p", Map.of("size", "64M",
+                    "physicalBlockSize", bad)), bad);
+        }
+    }
+
+    @Test
     void offsetsBeyondTwoAndFourGibWork() throws Exception {
         open("size", "8GiB", "blockSize", "512");
         long lba3g = (3L << 30) / 512 + 7;
