@@ -9,7 +9,6 @@ import dev.lunar.itests.e2e.conformance.LunConfigs;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.time.Duration;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -37,7 +36,6 @@ class DurabilityE2EIT {
     private static final String IQN = "iqn.2026-11.dev.lunar:durable";
     private static final String LUN_SIZE = "16M";
     private static final int IMAGE_BYTES = 4 << 20;
-    private static final Duration TOOL_TIMEOUT = Duration.ofSeconds(60);
 
     @Test
     void dataWrittenThroughIscsiIsReadBackAfterACleanRestart(@TempDir Path dir) throws IOException {
@@ -49,15 +47,14 @@ class DurabilityE2EIT {
 
         try (LunarProcess first = startWithFileLun(lunFile, true)) {
             // qemu-img flushes (SYNCHRONIZE CACHE) before it exits.
-            succeeded(run("qemu-img", "convert", "-n", "-f", "raw", "-O", "raw", "-t", "none", source.toString(),
-                    url(first)));
+            QemuTools.succeed("qemu-img", "convert", "-n", "-f", "raw", "-O", "raw", "-t", "none", source.toString(), url(first));
             first.close();
             assertTrue(first.stoppedCleanly(), () -> "Lunar did not stop cleanly\n" + first.diagnostics());
         }
 
         Path back = dir.resolve("back.raw");
         try (LunarProcess second = startWithFileLun(lunFile, false)) {
-            succeeded(run("qemu-img", "convert", "-f", "raw", "-O", "raw", url(second), back.toString()));
+            QemuTools.succeed("qemu-img", "convert", "-f", "raw", "-O", "raw", url(second), back.toString());
         }
         byte[] lun = Files.readAllBytes(back);
         assertEquals(16 << 20, lun.length, "the LUN came back with another size");
@@ -72,20 +69,20 @@ class DurabilityE2EIT {
             // Write-back cache on (WCE=1, the file backend's default, set here so a changed default
             // cannot weaken the test): only FUA and SYNCHRONIZE CACHE promise stable data.
             // qemu-io: "write -f" sets FUA (SBC-3 §5.32); "flush" is SYNCHRONIZE CACHE.
-            String written = succeeded(run("qemu-io", "-f", "raw", "-t", "none",
+            String written = QemuTools.succeed("qemu-io", "-f", "raw", "-t", "none",
                     "-c", "write -f -P 0xab 0 64k",
                     "-c", "write -P 0xcd 1M 64k",
                     "-c", "flush",
-                    url(first)));
+                    url(first));
             assertFalse(written.contains("error"), written);
             killMinus9(first);
         }
 
         try (LunarProcess second = startWithFileLun(lunFile, false)) {
-            String read = succeeded(run("qemu-io", "-f", "raw", "-t", "none",
+            String read = QemuTools.succeed("qemu-io", "-f", "raw", "-t", "none",
                     "-c", "read -P 0xab 0 64k",
                     "-c", "read -P 0xcd 1M 64k",
-                    url(second)));
+                    url(second));
             assertFalse(read.contains("Pattern verification failed"), () -> "acknowledged data lost:\n" + read);
         }
     }
@@ -130,15 +127,5 @@ class DurabilityE2EIT {
 
     private static String url(LunarProcess lunar) {
         return lunar.iscsiUrl("/" + IQN + "/0");
-    }
-
-    private static ToolResult run(String... argv) {
-        Tools.require(argv[0], "qemu-utils");
-        return Tools.run(TOOL_TIMEOUT, argv);
-    }
-
-    private static String succeeded(ToolResult result) {
-        assertTrue(result.succeeded(), result::describe);
-        return result.output();
     }
 }

@@ -55,9 +55,9 @@ class QemuImgE2EIT extends LunarE2ETest {
         Path back = dir.resolve("back.raw");
 
         // -n: the LUN exists; qemu-img must not try to "create" the iSCSI image.
-        assertSucceeded(qemuImg("convert", "-n", "-f", "raw", "-O", "raw", "-t", "none", source.toString(),
-                url(IQN)));
-        assertSucceeded(qemuImg("convert", "-f", "raw", "-O", "raw", url(IQN), back.toString()));
+        qemuImg("convert", "-n", "-f", "raw", "-O", "raw", "-t", "none", source.toString(),
+                url(IQN));
+        qemuImg("convert", "-f", "raw", "-O", "raw", url(IQN), back.toString());
 
         byte[] lun = Files.readAllBytes(back);
         assertEquals(LUN_BYTES, lun.length, "qemu-img copied the whole LUN");
@@ -66,33 +66,29 @@ class QemuImgE2EIT extends LunarE2ETest {
         byte[] tail = Arrays.copyOfRange(lun, IMAGE_BYTES, LUN_BYTES);
         assertArrayEquals(new byte[LUN_BYTES - IMAGE_BYTES], tail, "blocks never written are not zero");
         // qemu-img's own comparison (reads the LUN again, in its own request sizes).
-        assertSucceeded(qemuImg("compare", "-f", "raw", "-F", "raw", source.toString(), url(IQN)));
+        qemuImg("compare", "-f", "raw", "-F", "raw", source.toString(), url(IQN));
     }
 
     @Test
     void benchReadsAndWrites() {
         // Queue depth 16 of 4 KiB requests: exercises the CmdSN window and concurrent tasks, not speed.
-        String read = assertSucceeded(qemuImg("bench", "-f", "raw", "-t", "none", "-c", "2000", "-d", "16",
-                "-s", "4k", url(IQN)));
+        String read = qemuImg("bench", "-f", "raw", "-t", "none", "-c", "2000", "-d", "16",
+                "-s", "4k", url(IQN));
         assertTrue(read.contains("Run completed"), read);
-        String write = assertSucceeded(qemuImg("bench", "-f", "raw", "-t", "none", "-w", "-c", "2000", "-d", "16",
-                "-s", "4k", url(IQN)));
+        String write = qemuImg("bench", "-f", "raw", "-t", "none", "-w", "-c", "2000", "-d", "16",
+                "-s", "4k", url(IQN));
         assertTrue(write.contains("Run completed"), write);
     }
 
     private long virtualSize(String url) {
-        String info = assertSucceeded(qemuImg("info", url));
+        String info = qemuImg("info", url);
         Matcher size = Pattern.compile("virtual size: .*\\((\\d+) bytes\\)").matcher(info);
         assertTrue(size.find(), () -> "qemu-img info printed no virtual size:\n" + info);
         return Long.parseLong(size.group(1));
     }
 
-    private ToolResult qemuImg(String... arguments) {
-        Tools.require("qemu-img", "qemu-utils");
-        String[] argv = new String[arguments.length + 1];
-        argv[0] = "qemu-img";
-        System.arraycopy(arguments, 0, argv, 1, arguments.length);
-        return runTool(argv);
+    private static String qemuImg(String... arguments) {
+        return QemuTools.succeed("qemu-img", arguments);
     }
 
     private String url(String iqn) {

@@ -46,9 +46,8 @@ class TsharkE2EIT extends LunarE2ETest {
                 assertSucceeded(runIscsiTool("iscsi-inq", "-e", "1", "-c", page, url));
             }
             assertSucceeded(runIscsiTool("iscsi-readcapacity16", url));
-            Tools.require("qemu-io", "qemu-utils");
-            assertSucceeded(runTool("qemu-io", "-f", "raw", "-t", "none", "-c", "write -P 0x5a 1M 256k",
-                    "-c", "flush", "-c", "read -P 0x5a 1M 256k", url));
+            QemuTools.succeed("qemu-io", "-f", "raw", "-t", "none", "-c", "write -P 0x5a 1M 256k",
+                    "-c", "flush", "-c", "read -P 0x5a 1M 256k", url);
         } finally {
             stopCapture(capturing);
         }

@@ -52,7 +52,7 @@ class IscsiTestCuE2EIT extends LunarE2ETest {
     private static final String LUN_SIZE = "256M";
     private static final long LUN_BYTES = 256L << 20;
     private static final String IQN_PREFIX = "iqn.2026-11.dev.lunar:cu-";
-    /** Suites that test a write-protected LUN and skip on a writable one (SBC-3 §4.x, WP bit). */
+    /** Suites that test a write-protected LUN and skip on a writable one (the WP bit of the MODE SENSE header). */
     private static final Set<String> READ_ONLY_SUITES = Set.of("ReadOnly");
 
     private final ExpectedSkips expectedSkips = ExpectedSkips.load();
