@@ -107,6 +107,8 @@ final class IscsiConnection implements ConnectionListener, LoginContext {
     /** The oldest StatSN the initiator may still acknowledge: ExpStatSN never goes below it (§4.2.2.2). */
     private int statSnAcked;
     private boolean expStatSnWarned;
+    /** Internal errors caught on this connection (tests assert none: bad input is not one). */
+    int internalErrors;
 
     // Login phase
     private LoginNegotiator negotiator;
@@ -220,6 +222,7 @@ final class IscsiConnection implements ConnectionListener, LoginContext {
         } catch (RuntimeException | LinkageError e) {
             // Never let malformed input escape into the transport (DESIGN.md §3.7); LinkageError
             // is what a bundle refreshed under a call looks like.
+            internalErrors++;
             LOG.warn("Connection {}: closing after an internal error on {}", conn.id(), Bhs.describe(pdu.header()), e);
             pdu.release();
             terminate(true);
@@ -1021,6 +1024,7 @@ final class IscsiConnection implements ConnectionListener, LoginContext {
             try {
                 action.run();
             } catch (RuntimeException e) {
+                internalErrors++;
                 LOG.warn("Connection {}: internal error in a completion, closing", conn.id(), e);
                 terminate(true);
             } finally {
@@ -1047,6 +1051,7 @@ final class IscsiConnection implements ConnectionListener, LoginContext {
                 try {
                     action.run();
                 } catch (RuntimeException e) {
+                    internalErrors++;
                     LOG.warn("Connection {}: internal error in deferred output, closing", conn.id(), e);
                     terminate(true);
                 } finally {
