@@ -1,8 +1,10 @@
 package dev.lunar.api;
 
 /**
- * Config Admin factory PIDs of Lunar's configuration (DESIGN.md §3.6), persisted by Karaf as
- * {@code etc/<pid>~<name>.cfg}, and the property keys each one reads.
+ * Config Admin factory PIDs of Lunar's configuration (DESIGN.md §3.6) and the property keys each
+ * one reads. Karaf persists a factory configuration {@code <pid>~<name>} as
+ * {@code etc/<pid>-<name>.cfg}: Karaf 4.4's file installer reads only the {@code -} form as a
+ * factory configuration (a file named {@code <pid>~<name>.cfg} would become a plain one).
  */
 public final class ConfigPids {
 
