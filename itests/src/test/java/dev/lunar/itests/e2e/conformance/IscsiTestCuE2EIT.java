@@ -40,7 +40,10 @@ import org.slf4j.LoggerFactory;
  * now passes is logged and noted in the summary (remove it from the file).
  *
  * <p>Suites that need a special LUN get one: ReadOnly runs against a {@code readOnly=true} LUN of
- * the same backend. Each run writes {@code target/conformance-<backend>.md} (per-suite counts and
+ * the same backend; the suites whose tests need more than one logical block per physical block
+ * ("LBPPB < 2. Skipping test") run against a LUN with 4096-byte physical blocks (a RAM disk with
+ * {@code physicalBlockSize=4096}; a file LUN reports its file system's block size, 4096 on ext4,
+ * so its main LUN serves). Each run writes {@code target/conformance-<backend>.md} (per-suite counts and
  * times, for the README) and keeps each suite's output in {@code target/conformance-logs/}.
  */
 class IscsiTestCuE2EIT extends LunarE2ETest {
@@ -54,6 +57,12 @@ class IscsiTestCuE2EIT extends LunarE2ETest {
     private static final String IQN_PREFIX = "iqn.2026-11.dev.lunar:cu-";
     /** Suites that test a write-protected LUN and skip on a writable one (the WP bit of the MODE SENSE header). */
     private static final Set<String> READ_ONLY_SUITES = Set.of("ReadOnly");
+    /**
+     * Suites with tests that need LOGICAL BLOCKS PER PHYSICAL BLOCK >= 2 (READ CAPACITY(16)): UNMAP
+     * of a partial physical block, WRITE SAME / COMPARE AND WRITE with a Data-Out of the wrong size.
+     * Whole suites move, so every test of them still runs once per backend.
+     */
+    private static final Set<String> PHYSICAL_4K_SUITES = Set.of("WriteSame10", "WriteSame16", "CompareAndWrite");
 
     private final ExpectedSkips expectedSkips = ExpectedSkips.load();
     private final Map<String, List<SuiteRun>> runs = new LinkedHashMap<>();
@@ -61,8 +70,12 @@ class IscsiTestCuE2EIT extends LunarE2ETest {
     private final Map<String, Instant> started = new LinkedHashMap<>();
     private Map<String, List<String>> suites;
 
-    /** A backend under test: its writable LUN and its read-only LUN. */
-    private record Backend(String name, Map<String, String> writable, Map<String, String> readOnly) {
+    /**
+     * A backend under test: its writable LUN, its read-only LUN, and a writable LUN with 4096-byte
+     * physical blocks ({@code physical4k} null: the writable LUN has them already).
+     */
+    private record Backend(String name, Map<String, String> writable, Map<String, String> readOnly,
+            Map<String, String> physical4k) {
 
         String iqn() {
             return IQN_PREFIX + name;
@@ -70,6 +83,10 @@ class IscsiTestCuE2EIT extends LunarE2ETest {
 
         String readOnlyIqn() {
             return IQN_PREFIX + name + "-ro";
+        }
+
+        String physical4kIqn() {
+            return physical4k == null ? iqn() : IQN_PREFIX + name + "-4k";
         }
     }
 
@@ -87,20 +104,28 @@ class IscsiTestCuE2EIT extends LunarE2ETest {
         backends = List.of(
                 new Backend("ramdisk",
                         Map.of("size", LUN_SIZE),
-                        Map.of("size", LUN_SIZE, "readOnly", "true")),
+                        Map.of("size", LUN_SIZE, "readOnly", "true"),
+                        Map.of("size", LUN_SIZE, "physicalBlockSize", "4096")),
                 new Backend("file",
                         Map.of("path", images.resolve("cu-file.img").toString(), "size", LUN_SIZE, "create", "true"),
-                        Map.of("path", readOnlyImage.toString(), "readOnly", "true")));
+                        Map.of("path", readOnlyImage.toString(), "readOnly", "true"),
+                        null));
         for (Backend backend : backends) {
             LunConfigs.addTarget(lunar, "cu-" + backend.name(), backend.iqn());
             LunConfigs.addLun(lunar, "cu-" + backend.name() + "-0", backend.iqn(), 0, backend.name(), backend.writable());
             LunConfigs.addTarget(lunar, "cu-" + backend.name() + "-ro", backend.readOnlyIqn());
             LunConfigs.addLun(lunar, "cu-" + backend.name() + "-ro-0", backend.readOnlyIqn(), 0, backend.name(),
                     backend.readOnly());
+            if (backend.physical4k() != null) {
+                LunConfigs.addTarget(lunar, "cu-" + backend.name() + "-4k", backend.physical4kIqn());
+                LunConfigs.addLun(lunar, "cu-" + backend.name() + "-4k-0", backend.physical4kIqn(), 0,
+                        backend.name(), backend.physical4k());
+            }
         }
         for (Backend backend : backends) {
             LunConfigs.awaitLun(lunar, url(backend.iqn()));
             LunConfigs.awaitLun(lunar, url(backend.readOnlyIqn()));
+            LunConfigs.awaitLun(lunar, url(backend.physical4kIqn()));
         }
     }
 
@@ -115,7 +140,8 @@ class IscsiTestCuE2EIT extends LunarE2ETest {
     private void runSuite(Backend backend, String suite, List<String> tests) {
         started.putIfAbsent(backend.name(), Instant.now());
         boolean readOnly = READ_ONLY_SUITES.contains(suite);
-        String url = url(readOnly ? backend.readOnlyIqn() : backend.iqn());
+        String url = url(readOnly ? backend.readOnlyIqn()
+                : PHYSICAL_4K_SUITES.contains(suite) ? backend.physical4kIqn() : backend.iqn());
         Path log = reportDir().resolve("conformance-logs").resolve(backend.name()).resolve(suite + ".log");
         SuiteRun run = IscsiTestCu.run(suite, tests, url, SUITE_TIMEOUT, log);
         runs.computeIfAbsent(backend.name(), b -> new ArrayList<>()).add(run);
@@ -137,7 +163,7 @@ class IscsiTestCuE2EIT extends LunarE2ETest {
             }
         }
         if (!problems.isEmpty()) {
-            fail("iscsi-test-cu ALL." + suite + " against " + url + (readOnly ? " (read-only LUN)" : "")
+            fail("iscsi-test-cu ALL." + suite + " against " + url + lunNote(suite)
                     + (run.timedOut() ? " timed out after " + SUITE_TIMEOUT.toSeconds() + " s" : "")
                     + ": " + problems.size() + " problem(s); full output in " + log.toAbsolutePath() + "\n"
                     + String.join("\n", problems));
@@ -167,7 +193,8 @@ class IscsiTestCuE2EIT extends LunarE2ETest {
         md.append("# iscsi-test-cu family ALL against a ").append(backend).append(" LUN\n\n");
         md.append("One suite per process: `iscsi-test-cu -d -S -i ").append(IscsiTestCu.INITIATOR).append(" -I ")
                 .append(IscsiTestCu.INITIATOR_2).append(" -t ALL.<suite> URL URL`, ").append(LUN_SIZE)
-                .append(" LUN (ReadOnly against a readOnly=true LUN). Skips are counted apart from passes.\n\n");
+                .append(" LUNs (ReadOnly against a readOnly=true LUN; ").append(String.join(", ", PHYSICAL_4K_SUITES.stream().sorted().toList()))
+                .append(" against a LUN with 4096-byte physical blocks). Skips are counted apart from passes.\n\n");
         md.append("| Suite | Pass | Fail | Skip | Seconds | Not passed |\n|---|---:|---:|---:|---:|---|\n");
         long pass = 0;
         long failed = 0;
@@ -180,7 +207,7 @@ class IscsiTestCuE2EIT extends LunarE2ETest {
                     notPassed.add(o.test() + " (" + o.status().name().toLowerCase() + ")");
                 }
             }
-            md.append("| ").append(run.suite()).append(READ_ONLY_SUITES.contains(run.suite()) ? " (read-only LUN)" : "")
+            md.append("| ").append(run.suite()).append(lunNote(run.suite()))
                     .append(" | ").append(run.count(Status.PASS)).append(" | ").append(run.count(Status.FAIL))
                     .append(" | ").append(run.count(Status.SKIP)).append(" | ")
                     .append(String.format("%.1f", run.elapsed().toMillis() / 1000.0))
@@ -214,6 +241,11 @@ class IscsiTestCuE2EIT extends LunarE2ETest {
         } catch (IOException e) {
             throw new UncheckedIOException("could not write the conformance summary", e);
         }
+    }
+
+    private static String lunNote(String suite) {
+        return READ_ONLY_SUITES.contains(suite) ? " (read-only LUN)"
+                : PHYSICAL_4K_SUITES.contains(suite) ? " (4096-byte physical blocks)" : "";
     }
 
     private static String clip(String text) {
