@@ -98,9 +98,12 @@ final class CommandWindow {
         return held.size();
     }
 
-    /** Whether an immediate command can get a task slot. */
+    /**
+     * Whether an immediate command can get a task slot. Not while memory is exhausted: immediate
+     * commands bypass the window, so they would be the one way around the memory budget.
+     */
     boolean hasFreeSlot() {
-        return busySlots + held.size() < queueDepth;
+        return !memoryExhausted && busySlots + held.size() < queueDepth;
     }
 
     /** Classifies a non-immediate command by its CmdSN. */

@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.lunar.pdu.Bhs;
 import dev.lunar.pdu.Opcode;
+import dev.lunar.pdu.RejectPdu;
 import dev.lunar.pdu.ScsiResponsePdu;
 import dev.lunar.pdu.TmfRequestPdu;
 import dev.lunar.pdu.TmfResponsePdu;
@@ -117,6 +118,12 @@ class FlowControlTest {
         assertTrue(ini.drain().isEmpty(), "CmdSN beyond MaxCmdSN is ignored (RFC 7143 §4.2.2.1)");
         assertEquals(executed, rig.device.executedOpcodes.size());
         ini.cmdSn--;
+        // Immediate commands bypass the window; with memory exhausted they find no slot either.
+        ini.command(TUR, false, false, 0, null, true, true);
+        Pdu rejected = only();
+        assertEquals(Opcode.REJECT, rejected.opcode());
+        assertEquals(RejectPdu.IMMEDIATE_COMMAND_REJECT, RejectPdu.reason(rejected.header()));
+        rejected.release();
 
         // Writable again: the Data-In goes out, the status with it; the bytes are queued in the
         // transport and still count until the transport reports them sent.
