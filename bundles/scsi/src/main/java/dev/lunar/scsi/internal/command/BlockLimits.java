@@ -19,8 +19,14 @@ public final class BlockLimits {
     public static final int MAX_UNMAP_DESCRIPTORS = 256;
     /** Cap on MAXIMUM UNMAP LBA COUNT (libiscsi treats more than 1 Mi blocks as insane). */
     public static final long MAX_UNMAP_BLOCKS_CAP = 1 << 20;
-    /** MAXIMUM WRITE SAME LENGTH, blocks. */
-    public static final long MAX_WRITE_SAME_BLOCKS = 1 << 20;
+    /**
+     * MAXIMUM WRITE SAME LENGTH, blocks. A WRITE SAME holds its LBA range lock until the last
+     * block is written, so this bounds how long an overlapping READ or WRITE waits behind one
+     * (32 MiB of writes at 512-byte blocks). 65535 is also what Linux LIO advertises; libiscsi's
+     * WriteSame16.Unmap writes 65536 blocks with one WRITE(16) when this is 65536 or more, which
+     * MAXIMUM TRANSFER LENGTH refuses. Hosts split larger discards and zeroing by this value.
+     */
+    public static final long MAX_WRITE_SAME_BLOCKS = 0xffff;
     /**
      * MAXIMUM ATOMIC TRANSFER LENGTH, blocks (WRITE ATOMIC(16)). Atomicity comes from the LBA
      * range lock, not from the backend, so any length up to MAXIMUM TRANSFER LENGTH would do;

@@ -140,6 +140,19 @@ class ProvisioningCommandsTest {
     }
 
     @Test
+    void writeSameOfZeroBlocksIsBoundByMaximumWriteSameLength() {
+        long blocks = BlockLimits.MAX_WRITE_SAME_BLOCKS + 100;
+        ScsiHarness big = new ScsiHarness(MemoryBlockDevice.geometry(blocks, 16));
+        byte[] block = fill(512, 0x77);
+        // From LBA 0 "to the end" is more than MAXIMUM WRITE SAME LENGTH blocks.
+        big.runOut(block, ws16(0, 0, 0)).assertInvalidField(10, -1);
+        assertEquals(0, big.device.writes);
+        big.runOut(block, ws16(blocks - 20, 0, 0)).assertGood();
+        assertArrayEquals(block, big.device.bytes(blocks - 1, 1));
+        assertArrayEquals(new byte[512], big.device.bytes(blocks - 21, 1));
+    }
+
+    @Test
     void blockLimitsSayZeroBlocksIsAllowed() {
         TestPort p = h.run(0x12, 1, 0xb0, 0, 0xff, 0);
         p.assertGood();
@@ -161,12 +174,12 @@ class ProvisioningCommandsTest {
 
     @Test
     void longWriteSameRunsWithoutDeepRecursion() {
-        // 65536 blocks through a backend taking 16 per write and completing inline: 4096 writes.
+        // 65520 blocks through a backend taking 16 per write and completing inline: 4095 writes.
         ScsiHarness hb = new ScsiHarness(MemoryBlockDevice.geometry((1 << 16) + 8, 16));
-        hb.runOut(fill(512, 3), ws16(0, 1 << 16, 0)).assertGood();
-        assertArrayEquals(fill(512, 3), hb.device.bytes((1 << 16) - 1, 1));
-        assertEquals(4096, hb.device.writes);
-        hb.runOut(new byte[512], ws16(0, 1 << 16, 0x08)).assertGood();
+        hb.runOut(fill(512, 3), ws16(0, 65520, 0)).assertGood();
+        assertArrayEquals(fill(512, 3), hb.device.bytes(65519, 1));
+        assertEquals(4095, hb.device.writes);
+        hb.runOut(new byte[512], ws16(0, 65520, 0x08)).assertGood();
         assertArrayEquals(new byte[512], hb.device.bytes(5, 1));
     }
 
