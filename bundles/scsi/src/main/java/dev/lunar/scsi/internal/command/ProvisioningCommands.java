@@ -3,6 +3,7 @@ package dev.lunar.scsi.internal.command;
 import static dev.lunar.scsi.internal.command.CommandFlag.MEDIUM;
 import static dev.lunar.scsi.internal.command.CommandFlag.WRITES_MEDIUM;
 
+import dev.lunar.scsi.internal.sense.SenseCodes;
 import dev.lunar.spi.backend.Geometry;
 import dev.lunar.spi.backend.Provisioning;
 import dev.lunar.spi.buffer.DataBuffer;
@@ -93,6 +94,14 @@ final class ProvisioningCommands {
         if (noDataOut) {
             c.transferLength(0);
             writeSameWith(c, lba, count, new byte[bs], unmap);
+            return;
+        }
+        // WRITE SAME transfers exactly one logical block (SBC-3). Data-Out announced beyond it is
+        // not a residual to ignore but a command the initiator built wrong (libiscsi
+        // WriteSame*.InvalidDataOutSize); short Data-Out fails in receiveParameterList the same way.
+        if (c.task().expectedDataOutLength() > bs) {
+            c.transferLength(bs);
+            c.fail(SenseCodes.INVALID_FIELD_IN_COMMAND_IU);
             return;
         }
         c.receiveParameterList(bs, block -> writeSameWith(c, lba, count, block, unmap));

@@ -153,6 +153,14 @@ class ProvisioningCommandsTest {
     }
 
     @Test
+    void writeSameWithMoreOrLessThanOneBlockOfDataOutIsRefused() {
+        h.runOut(new byte[1024], ws16(0, 1, 0x08)).assertCheckCondition(0x5, 0x0e, 0x03);
+        h.runOut(new byte[256], ws10(0, 1, 0)).assertCheckCondition(0x5, 0x0e, 0x03);
+        assertEquals(0, thin.bytes.writes);
+        assertTrue(thin.unmaps.isEmpty());
+    }
+
+    @Test
     void blockLimitsSayZeroBlocksIsAllowed() {
         TestPort p = h.run(0x12, 1, 0xb0, 0, 0xff, 0);
         p.assertGood();
