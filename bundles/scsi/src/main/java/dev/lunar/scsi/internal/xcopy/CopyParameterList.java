@@ -124,7 +124,11 @@ public record CopyParameterList(int listId, int listIdUsage, List<Cscd> cscds, L
                 return Parsed.fail(CopySense.UNSUPPORTED_TARGET_DESCRIPTOR_TYPE.withFieldPointer(false, off, -1));
             }
             int luIdType = (p[off + 1] >>> 6) & 0x3;
-            if (luIdType != 0) { // only "LU identified by the designator", no proxy tokens
+            // LU ID TYPE 01b (proxy token, SPC-4 ROD tokens) is the one we cannot honour. The
+            // reserved values 10b/11b are ignored as SPC-4 initiators expect (libiscsi's
+            // ExtendedCopy.ValidTgtDescr: GOOD from an SPC-4 target); the copy addresses the LU
+            // by the designator either way.
+            if (luIdType == 1) {
                 return Parsed.fail(badField(off + 1, 7));
             }
             boolean nul = (p[off + 1] & 0x20) != 0;

@@ -199,10 +199,13 @@ class CopyCommandsTest {
         TestPort reservedUsage = xcopy(new ListBuilder().usage(1).cscd(h.lu).segment(0, 0, 1, 0, 1).build());
         reservedUsage.assertCheckCondition(0x5, 0x26, 0x00);
         assertEquals(1, reservedUsage.senseKeySpecific() & 0xffff);
-        TestPort luIdType = xcopy(new ListBuilder().cscd(0xe4, 0xc0, h.lu.identity().naa(), 512)
+        TestPort proxyToken = xcopy(new ListBuilder().cscd(0xe4, 0x40, h.lu.identity().naa(), 512)
                 .segment(0, 0, 1, 0, 1).build());
-        luIdType.assertCheckCondition(0x5, 0x26, 0x00);
-        assertEquals(17, luIdType.senseKeySpecific() & 0xffff, "points at LU ID TYPE of the first CSCD");
+        proxyToken.assertCheckCondition(0x5, 0x26, 0x00);
+        assertEquals(17, proxyToken.senseKeySpecific() & 0xffff, "points at LU ID TYPE of the first CSCD");
+        // Reserved LU ID TYPE values are ignored (SPC-4): the designator still finds the LU.
+        xcopy(new ListBuilder().cscd(0xe4, 0xc0, h.lu.identity().naa(), 512).segment(0, 0, 1, 0, 1).build())
+                .assertGood();
     }
 
     @Test
