@@ -1,5 +1,6 @@
 package dev.lunar.backend.file.internal;
 
+import dev.lunar.spi.backend.BackendOptions;
 import dev.lunar.spi.backend.BackendException;
 import java.io.IOException;
 import java.nio.file.Files;

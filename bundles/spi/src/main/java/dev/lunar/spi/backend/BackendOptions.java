@@ -1,18 +1,22 @@
-package dev.lunar.backend.ramdisk.internal;
+package dev.lunar.spi.backend;
 
-import dev.lunar.spi.backend.BackendException;
 import java.util.Locale;
 import java.util.Map;
+import java.util.OptionalLong;
 import java.util.TreeMap;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 /**
- * A LUN's backend options, read the way an admin writes them. Keys are case-insensitive (Config
- * Admin treats property names that way); every parse error is a {@link BackendException} that names
- * the LUN, the key, the bad value and an example of a good one.
+ * A LUN's backend options, read the way an admin writes them: the one option vocabulary every
+ * backend shares ({@code size=1GiB}, {@code blockSize=4096}, {@code readOnly=true}), so that a LUN
+ * configuration means the same thing whichever backend opens it. Keys are case-insensitive
+ * (Config Admin treats property names that way); every parse error is a {@link BackendException}
+ * that names the LUN, the key, the bad value and an example of a good one.
+ *
+ * <p>Used by backends inside {@link Backend#open}, on a management thread; not thread safe.
  */
-final class BackendOptions {
+public final class BackendOptions {
 
     /** {@code 1073741824}, {@code 512M}, {@code 1G}, {@code 1GiB}, {@code 100MiB}, {@code 2T}: binary units. */
     private static final Pattern SIZE = Pattern.compile("(\\d+)\\s*(?:([kmgtpe])(?:i?b)?|b)?");
@@ -21,7 +25,7 @@ final class BackendOptions {
     private final String lun;
     private final Map<String, String> values = new TreeMap<>(String.CASE_INSENSITIVE_ORDER);
 
-    BackendOptions(String lun, Map<String, String> options) {
+    public BackendOptions(String lun, Map<String, String> options) {
         this.lun = lun;
         if (options != null) {
             options.forEach((k, v) -> {
@@ -32,21 +36,21 @@ final class BackendOptions {
         }
     }
 
-    String lun() {
+    public String lun() {
         return lun;
     }
 
-    boolean has(String key) {
+    public boolean has(String key) {
         String v = values.get(key);
         return v != null && !v.isEmpty();
     }
 
-    String string(String key, String fallback) {
+    public String string(String key, String fallback) {
         return has(key) ? values.get(key) : fallback;
     }
 
     /** A byte count with optional binary unit suffix (K, M, G, T, P, E; "iB" and "B" optional). */
-    long size(String key, long fallback) throws BackendException {
+    public long size(String key, long fallback) throws BackendException {
         if (!has(key)) {
             return fallback;
         }
@@ -55,7 +59,7 @@ final class BackendOptions {
                 "a byte count such as 1073741824, 512M, 1GiB or 2T (binary units)"));
     }
 
-    static java.util.OptionalLong parseSize(String raw) {
+    public static OptionalLong parseSize(String raw) {
         Matcher m = SIZE.matcher(raw.trim().toLowerCase(Locale.ROOT));
         if (!m.matches()) {
             return java.util.OptionalLong.empty();
@@ -75,7 +79,7 @@ final class BackendOptions {
         }
     }
 
-    int integer(String key, int fallback, int min, int max) throws BackendException {
+    public int integer(String key, int fallback, int min, int max) throws BackendException {
         if (!has(key)) {
             return fallback;
         }
@@ -91,7 +95,7 @@ final class BackendOptions {
         throw error(key, raw, "a whole number from " + min + " to " + max);
     }
 
-    boolean bool(String key, boolean fallback) throws BackendException {
+    public boolean bool(String key, boolean fallback) throws BackendException {
         if (!has(key)) {
             return fallback;
         }
@@ -107,7 +111,7 @@ final class BackendOptions {
     }
 
     /** Logical block size: a power of two from 512 to 4096 (SBC-3 allows more; initiators rarely do). */
-    int blockSize() throws BackendException {
+    public int blockSize() throws BackendException {
         int bs = integer("blockSize", 512, 512, 4096);
         if (Integer.bitCount(bs) != 1) {
             throw error("blockSize", Integer.toString(bs), "512, 1024, 2048 or 4096");
@@ -122,7 +126,7 @@ final class BackendOptions {
      * power-of-two multiple of {@code blockSize} and at most {@code maxBytes} (a RAM disk page, so
      * that UNMAP granularity stays a whole number of physical blocks).
      */
-    int physicalBlockExponent(int blockSize, int maxBytes) throws BackendException {
+    public int physicalBlockExponent(int blockSize, int maxBytes) throws BackendException {
         if (!has("physicalBlockSize")) {
             return 0;
         }
@@ -135,12 +139,12 @@ final class BackendOptions {
         return Long.numberOfTrailingZeros(physical / blockSize);
     }
 
-    BackendException error(String key, String value, String expected) {
+    public BackendException error(String key, String value, String expected) {
         return new BackendException("LUN " + lun + ": option " + key + "=" + value
                 + " is not valid; expected " + expected + ".");
     }
 
-    BackendException problem(String sentence) {
+    public BackendException problem(String sentence) {
         return new BackendException("LUN " + lun + ": " + sentence);
     }
 }

@@ -1,11 +1,10 @@
-package dev.lunar.backend.file.internal;
+package dev.lunar.spi.backend;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.lunar.spi.backend.BackendException;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
 
