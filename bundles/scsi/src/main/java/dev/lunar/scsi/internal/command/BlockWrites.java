@@ -91,13 +91,4 @@ final class BlockWrites {
     static int mismatch(byte[] a, int aOff, byte[] b, int bOff, int length) {
         return Arrays.mismatch(a, aOff, aOff + length, b, bOff, bOff + length);
     }
-
-    static boolean allZero(byte[] b, int off, int len) {
-        for (int i = off; i < off + len; i++) {
-            if (b[i] != 0) {
-                return false;
-            }
-        }
-        return true;
-    }
 }

@@ -94,8 +94,18 @@ class ProvisioningCommandsTest {
     }
 
     @Test
-    void writeSameWithUnmapButNonZeroDataWrites() {
+    void writeSameWithUnmapDeallocatesWhateverTheBlockHolds() {
+        write(10, fill(3 * 512, 0xff));
         TestPort p = h.runOut(fill(512, 7), ws16(10, 3, 0x08));
+        p.assertGood();
+        assertEquals(List.of("10+3"), thin.unmaps);
+        assertArrayEquals(new byte[3 * 512], thin.bytes.bytes(10, 3));
+        assertFalse(thin.isMapped(10));
+    }
+
+    @Test
+    void writeSameWithNonZeroDataWithoutUnmapWrites() {
+        TestPort p = h.runOut(fill(512, 7), ws16(10, 3, 0));
         p.assertGood();
         assertTrue(thin.unmaps.isEmpty());
         assertArrayEquals(fill(3 * 512, 7), thin.bytes.bytes(10, 3));
