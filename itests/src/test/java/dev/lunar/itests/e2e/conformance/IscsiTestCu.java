@@ -105,14 +105,18 @@ final class IscsiTestCu {
     }
 
     /**
-     * Runs {@code ALL.<suite>} against {@code url} (given twice: MultipathIO needs a second path)
-     * with data-loss and SANITIZE tests allowed, keeps the tool's stdout in {@code log}, and
-     * reports every test of {@code expectedTests}: a test the output does not finish (a crash, the
-     * timeout) is a failure that says so.
+     * Runs {@code ALL.<suite>} against {@code url} with data-loss and SANITIZE tests allowed, keeps
+     * the tool's stdout in {@code log}, and reports every test of {@code expectedTests}: a test the
+     * output does not finish (a crash, the timeout) is a failure that says so. With
+     * {@code multipath} the URL is given twice, so the suite keeps a second session open throughout
+     * (MultipathIO needs it; some tests then use it as their "second connection" instead of
+     * logging in a new one).
      */
-    static SuiteRun run(String suite, List<String> expectedTests, String url, Duration timeout, Path log) {
-        List<String> argv = List.of("iscsi-test-cu", "-d", "-S", "-i", INITIATOR, "-I", INITIATOR_2,
-                "-t", "ALL." + suite, url, url);
+    static SuiteRun run(String suite, List<String> expectedTests, String url, boolean multipath, Duration timeout,
+            Path log) {
+        List<String> argv = multipath
+                ? List.of("iscsi-test-cu", "-d", "-S", "-i", INITIATOR, "-I", INITIATOR_2, "-t", "ALL." + suite, url, url)
+                : List.of("iscsi-test-cu", "-d", "-S", "-i", INITIATOR, "-I", INITIATOR_2, "-t", "ALL." + suite, url);
         long started = System.nanoTime();
         boolean timedOut;
         int exitCode;

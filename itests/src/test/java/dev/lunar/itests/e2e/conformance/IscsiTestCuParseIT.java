@@ -82,6 +82,15 @@ class IscsiTestCuParseIT {
 
     @Test
     void theShippedExpectedSkipsFileParses() {
-        assertTrue(ExpectedSkips.load().reason("ramdisk", "PreventAllow.Simple").isPresent());
+        assertTrue(ExpectedSkips.load().reason("ramdisk", "Sanitize.CryptoErase").isPresent());
+        // PreventAllow runs against a removable LUN now: its skips must not come back silently.
+        assertEquals(Optional.empty(), ExpectedSkips.load().reason("ramdisk", "PreventAllow.Simple"));
+    }
+
+    @Test
+    void theShippedKnownDeviationsFileParses() {
+        ExpectedSkips deviations = ExpectedSkips.load(ExpectedSkips.DEVIATIONS);
+        assertTrue(deviations.reason("file", "Sanitize.Reset").isPresent());
+        assertEquals(Optional.empty(), deviations.reason("file", "WriteSame10.UnmapUntilEnd"));
     }
 }
