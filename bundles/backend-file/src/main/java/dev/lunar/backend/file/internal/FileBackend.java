@@ -1,8 +1,8 @@
 package dev.lunar.backend.file.internal;
 
-import dev.lunar.spi.backend.BackendOptions;
 import dev.lunar.spi.backend.Backend;
 import dev.lunar.spi.backend.BackendException;
+import dev.lunar.spi.backend.BackendOptions;
 import dev.lunar.spi.backend.BlockDevice;
 import dev.lunar.spi.backend.Geometry;
 import java.io.IOException;

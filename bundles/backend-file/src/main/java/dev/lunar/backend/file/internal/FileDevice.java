@@ -4,6 +4,7 @@ import dev.lunar.spi.backend.BackendException;
 import dev.lunar.spi.backend.BlockDevice;
 import dev.lunar.spi.backend.Geometry;
 import dev.lunar.spi.backend.IoCompletion;
+import dev.lunar.spi.backend.IoGate;
 import dev.lunar.spi.backend.Provisioning;
 import dev.lunar.spi.buffer.DataBuffer;
 import dev.lunar.spi.buffer.DataBuffers;

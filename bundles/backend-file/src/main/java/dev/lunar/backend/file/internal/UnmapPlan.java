@@ -1,7 +1,7 @@
 package dev.lunar.backend.file.internal;
 
-import dev.lunar.spi.backend.BackendOptions;
 import dev.lunar.spi.backend.BackendException;
+import dev.lunar.spi.backend.BackendOptions;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;

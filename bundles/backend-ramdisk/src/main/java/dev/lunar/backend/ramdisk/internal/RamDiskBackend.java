@@ -1,8 +1,8 @@
 package dev.lunar.backend.ramdisk.internal;
 
-import dev.lunar.spi.backend.BackendOptions;
 import dev.lunar.spi.backend.Backend;
 import dev.lunar.spi.backend.BackendException;
+import dev.lunar.spi.backend.BackendOptions;
 import dev.lunar.spi.backend.BlockDevice;
 import java.util.ArrayList;
 import java.util.List;

@@ -1,4 +1,4 @@
-package dev.lunar.backend.file.internal;
+package dev.lunar.spi.backend;
 
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.LongAdder;
@@ -6,15 +6,16 @@ import java.util.concurrent.atomic.LongAdder;
 /**
  * Counts the I/O a device is executing, so that {@code close()} can fence new I/O and wait for the
  * rest (FreeBSD CTL waits for a LUN's outstanding I/O before it goes away). A {@link LongAdder}
- * rather than one atomic counter: every I/O of a LUN touches it, from many threads.
+ * rather than one atomic counter: every I/O of a LUN touches it, from many threads. For backends
+ * implementing the bounded close of {@link BlockDevice#close()}; thread safe.
  */
-final class IoGate {
+public final class IoGate {
 
     private final LongAdder inFlight = new LongAdder();
     private volatile boolean closed;
 
     /** Admits one I/O; false once the device is closing. Pair a true result with {@link #exit()}. */
-    boolean enter() {
+    public boolean enter() {
         inFlight.increment();
         if (closed) {
             inFlight.decrement();
@@ -23,11 +24,11 @@ final class IoGate {
         return true;
     }
 
-    void exit() {
+    public void exit() {
         inFlight.decrement();
     }
 
-    boolean isClosed() {
+    public boolean isClosed() {
         return closed;
     }
 
@@ -36,7 +37,7 @@ final class IoGate {
      *
      * @return the number of I/Os still running when the wait ended (0: drained)
      */
-    long closeAndDrain(long timeoutMillis) {
+    public long closeAndDrain(long timeoutMillis) {
         closed = true;
         long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(timeoutMillis);
         long left;
