@@ -17,6 +17,8 @@ import java.nio.ByteBuffer;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -373,6 +375,18 @@ final class MaintenanceCommands {
         c.good();
     }
 
+    /**
+     * How long a paced sanitize waits before its next I/O: the time {@code bytesDone} take at
+     * {@code bytesPerSecond}, less the time already spent; 0 when unpaced or behind schedule.
+     */
+    static long pacingDelayNanos(long bytesDone, long elapsedNanos, long bytesPerSecond) {
+        if (bytesPerSecond <= 0) {
+            return 0;
+        }
+        long due = (long) (bytesDone * (1_000_000_000.0 / bytesPerSecond));
+        return Math.max(0, due - elapsedNanos);
+    }
+
     /** One way of sanitizing: a sequence of backend I/Os over the whole medium. */
     private interface Method {
         /** Issues the I/O at {@code lba} of pass {@code pass}; returns the blocks it covers. */
@@ -381,6 +395,11 @@ final class MaintenanceCommands {
         int passes();
 
         String name();
+
+        /** Whether the LU's sanitize rate limits it (writing methods; an erase stays as fast as it is). */
+        default boolean paced() {
+            return false;
+        }
     }
 
     private static final class Overwrite implements Method {
@@ -440,6 +459,11 @@ final class MaintenanceCommands {
         @Override
         public String name() {
             return "OVERWRITE";
+        }
+
+        @Override
+        public boolean paced() {
+            return true;
         }
     }
 
@@ -506,6 +530,8 @@ final class MaintenanceCommands {
         private final Command command;
         private final boolean ause;
         private StepLoop loop;
+        private final long bytesPerSecond;
+        private final long startNanos = System.nanoTime();
         // Touched only by steps, which the StepLoop orders.
         private int pass;
         private long lba;
@@ -520,6 +546,7 @@ final class MaintenanceCommands {
             this.method = method;
             this.command = command;
             this.ause = ause;
+            this.bytesPerSecond = method.paced() ? lu.sanitizeBytesPerSecond() : 0;
         }
 
         void start() {
@@ -543,7 +570,14 @@ final class MaintenanceCommands {
             long n = method.issue(dev, g, pass, lba, new IoCompletion<>() {
                 @Override
                 public void completed(Void v) {
-                    loop.next();
+                    long wait = pacingDelayNanos(state.blocksDone * g.blockSize(), System.nanoTime() - startNanos,
+                            bytesPerSecond);
+                    if (wait > 0) {
+                        // The JDK's shared delay scheduler: no thread of ours outlives the bundle.
+                        CompletableFuture.delayedExecutor(wait, TimeUnit.NANOSECONDS).execute(loop::next);
+                    } else {
+                        loop.next();
+                    }
                 }
 
                 @Override

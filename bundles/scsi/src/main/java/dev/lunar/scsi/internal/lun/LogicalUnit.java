@@ -43,6 +43,7 @@ public final class LogicalUnit {
     private volatile State state = State.WAITING;
     private volatile String detail = "waiting for a backend";
     private volatile boolean removable;
+    private volatile long sanitizeBytesPerSecond;
     private volatile boolean mediumLoaded = true;
 
     /**
@@ -177,6 +178,15 @@ public final class LogicalUnit {
      */
     public boolean removable() {
         return removable;
+    }
+
+    /** The most bytes per second a SANITIZE OVERWRITE may write; 0 for unlimited (option sanitizeRate). */
+    public long sanitizeBytesPerSecond() {
+        return sanitizeBytesPerSecond;
+    }
+
+    public void setSanitizeBytesPerSecond(long bytesPerSecond) {
+        this.sanitizeBytesPerSecond = Math.max(0, bytesPerSecond);
     }
 
     public void setRemovable(boolean removable) {

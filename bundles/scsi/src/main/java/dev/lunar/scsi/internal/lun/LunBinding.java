@@ -142,6 +142,7 @@ public final class LunBinding {
         Path dir = stateRoot == null ? null : stateRoot.resolve(c.name().replaceAll("[^A-Za-z0-9._-]", "_"));
         LogicalUnit unit = new LogicalUnit(c.name(), c.target(), c.lun(), c.backend(), QUEUE_DEPTH, dir);
         unit.setRemovable(c.removable());
+        unit.setSanitizeBytesPerSecond(c.sanitizeRate());
         try {
             core.addLogicalUnit(unit);
             lu = unit;
@@ -230,6 +231,7 @@ public final class LunBinding {
             return;
         }
         unit.setRemovable(next.removable());
+        unit.setSanitizeBytesPerSecond(next.sanitizeRate());
         BlockDevice dev = unit.device();
         if (dev == null) {
             if (unit.state() == LogicalUnit.State.FAILED) {

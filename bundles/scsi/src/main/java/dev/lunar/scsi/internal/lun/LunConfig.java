@@ -1,6 +1,7 @@
 package dev.lunar.scsi.internal.lun;
 
 import dev.lunar.api.ConfigPids;
+import dev.lunar.spi.backend.BackendOptions;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Objects;
@@ -24,6 +25,13 @@ public record LunConfig(String name, String target, int lun, String backend, Map
      * whatever the backend; backends ignore it.
      */
     public static final String REMOVABLE = "removable";
+
+    /**
+     * LUN option {@code sanitizeRate}: the most bytes per second a SANITIZE OVERWRITE writes (size
+     * syntax, e.g. {@code 64MiB}; absent or 0: as fast as the backend goes). A whole-LUN overwrite
+     * on shared storage should not starve the I/O of every other LUN, as ZFS paces its scrubs.
+     */
+    public static final String SANITIZE_RATE = "sanitizeRate";
 
     /** Keys that belong to Config Admin or DS, never to the backend. */
     private static final String[] FRAMEWORK_KEYS = {"service.pid", "service.factoryPid", "component.name",
@@ -72,6 +80,7 @@ public record LunConfig(String name, String target, int lun, String backend, Map
         }
         LunConfig c = new LunConfig(nameOf(props, pid), target.trim(), lun, backend.trim(), options);
         c.removable(); // a bad value fails the configuration now, not the LU later
+        c.sanitizeRate();
         return c;
     }
 
@@ -117,6 +126,20 @@ public record LunConfig(String name, String target, int lun, String backend, Map
             default -> throw new IllegalArgumentException("LUN configuration " + name + ": '" + REMOVABLE
                     + "' must be true or false, not " + v);
         };
+    }
+
+    /**
+     * The {@value #SANITIZE_RATE} option in bytes per second; 0 for unlimited.
+     *
+     * @throws IllegalArgumentException for a value that is not a size
+     */
+    public long sanitizeRate() {
+        String v = options.get(SANITIZE_RATE);
+        if (v == null || v.isBlank()) {
+            return 0;
+        }
+        return BackendOptions.parseSize(v).orElseThrow(() -> new IllegalArgumentException("LUN configuration "
+                + name + ": '" + SANITIZE_RATE + "' must be bytes per second such as 64MiB, not " + v));
     }
 
     /** Whether only backend options differ (the LU stays mapped, same identity). */

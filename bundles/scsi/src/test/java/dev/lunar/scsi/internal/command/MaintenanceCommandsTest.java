@@ -252,6 +252,37 @@ class MaintenanceCommandsTest {
     }
 
     @Test
+    void pacingWaitsOnlyWhenAheadOfTheRate() {
+        assertEquals(0, MaintenanceCommands.pacingDelayNanos(1 << 20, 0, 0), "unpaced");
+        assertEquals(1_000_000_000L, MaintenanceCommands.pacingDelayNanos(1 << 20, 0, 1 << 20));
+        assertEquals(250_000_000L, MaintenanceCommands.pacingDelayNanos(1 << 20, 750_000_000L, 1 << 20));
+        assertEquals(0, MaintenanceCommands.pacingDelayNanos(1 << 20, 2_000_000_000L, 1 << 20), "behind: no wait");
+    }
+
+    @Test
+    void pacedOverwriteStaysInProgressThenFinishes() throws Exception {
+        // 512 KiB at 128 KiB/s: about four seconds, written in 8 KiB pieces, like a slow medium.
+        h.lu.setSanitizeBytesPerSecond(128 << 10);
+        sanitize(h.nexus, 0x81, overwriteParameters(1, false, new byte[] {7})).assertGood(); // IMMED
+        h.run(0, 0, 0, 0, 0, 0).assertCheckCondition(0x2, 0x04, 0x1b);
+        long deadline = System.nanoTime() + 60_000_000_000L;
+        while (h.run(0, 0, 0, 0, 0, 0).status() != ScsiStatus.GOOD) {
+            assertTrue(System.nanoTime() < deadline, "paced sanitize never finished");
+            Thread.sleep(50);
+        }
+        byte[] sevens = new byte[512 * 1024];
+        Arrays.fill(sevens, (byte) 7);
+        assertArrayEquals(sevens, h.device.bytes(0, 1024));
+    }
+
+    @Test
+    void blockEraseIsNotPaced() {
+        h.lu.setSanitizeBytesPerSecond(1);
+        sanitize(h.nexus, 0x02, null).assertGood();
+        h.run(0, 0, 0, 0, 0, 0).assertGood();
+    }
+
+    @Test
     void whileSanitizingOnlyInquiryReportLunsAndRequestSenseAreServed() {
         h.device.hold(true);
         TestPort s = sanitize(h.nexus, 0x82, null); // IMMED
