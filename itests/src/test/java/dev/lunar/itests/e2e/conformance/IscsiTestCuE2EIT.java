@@ -61,25 +61,28 @@ class IscsiTestCuE2EIT extends LunarE2ETest {
      */
     private enum Role {
         /** A write-protected LUN: the ReadOnly suite skips on a writable one (WP bit of MODE SENSE). */
-        READ_ONLY("-ro"),
+        READ_ONLY("-ro", "read-only LUN"),
         /**
          * LOGICAL BLOCKS PER PHYSICAL BLOCK >= 2 (READ CAPACITY(16)): UNMAP of part of a physical
          * block, WRITE SAME / COMPARE AND WRITE with a Data-Out of the wrong size skip without it.
          */
-        PHYSICAL_4K("-4k"),
+        PHYSICAL_4K("-4k", "4096-byte physical blocks"),
         /**
          * One logical block per physical block: GetLBAStatus.UnmapSingle asks about LBA i + 1 and
          * expects the answer to start at i + LBPPB, which only agree when LBPPB is 1 (SBC-4 has the
          * first descriptor start at the LBA asked for, which is what Lunar answers).
          */
-        ONE_BLOCK_PER_PHYSICAL("-lbppb1"),
+        ONE_BLOCK_PER_PHYSICAL("-lbppb1", "one logical block per physical block"),
         /** Removable media (INQUIRY RMB=1): PREVENT ALLOW and START STOP UNIT LOEJ skip without it. */
-        REMOVABLE("-rm");
+        REMOVABLE("-rm", "removable LUN");
 
         private final String suffix;
+        /** What the LUN is, for failure messages and the summary. */
+        private final String description;
 
-        Role(String suffix) {
+        Role(String suffix, String description) {
             this.suffix = suffix;
+            this.description = description;
         }
     }
 
@@ -292,15 +295,7 @@ class IscsiTestCuE2EIT extends LunarE2ETest {
 
     private static String lunNote(String suite) {
         Role role = SUITE_ROLES.get(suite);
-        if (role == null) {
-            return "";
-        }
-        return switch (role) {
-            case READ_ONLY -> " (read-only LUN)";
-            case PHYSICAL_4K -> " (4096-byte physical blocks)";
-            case ONE_BLOCK_PER_PHYSICAL -> " (one logical block per physical block)";
-            case REMOVABLE -> " (removable LUN)";
-        };
+        return role == null ? "" : " (" + role.description + ")";
     }
 
     private static String clip(String text) {
