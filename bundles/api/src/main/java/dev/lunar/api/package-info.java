@@ -3,7 +3,7 @@
  * sessions and LUNs, used by the shell, JMX and tests.
  */
 @Export
-@Version("1.0.0")
+@Version("1.1.0")
 package dev.lunar.api;
 
 import org.osgi.annotation.bundle.Export;

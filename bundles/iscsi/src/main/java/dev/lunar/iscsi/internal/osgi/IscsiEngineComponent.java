@@ -174,4 +174,24 @@ public final class IscsiEngineComponent implements TargetService {
     public List<SessionInfo> sessions() {
         return engine.sessionInfos();
     }
+
+    @Override
+    public List<dev.lunar.api.SessionStats> sessionStats() {
+        throw new UnsupportedOperationException("session statistics are not counted yet");
+    }
+
+    @Override
+    public List<dev.lunar.api.TransportInfo> transports() {
+        throw new UnsupportedOperationException("transport listing is not available yet");
+    }
+
+    @Override
+    public java.util.Optional<java.util.concurrent.CompletionStage<Void>> killSession(int tsih, String reason) {
+        throw new UnsupportedOperationException("session kill is not available yet");
+    }
+
+    @Override
+    public dev.lunar.api.MoveReport moveConnections(String fromKind, String toKind, java.util.Optional<Integer> tsih) {
+        throw new UnsupportedOperationException("transport moves are not available yet");
+    }
 }

@@ -74,6 +74,16 @@ public final class ScsiDeviceServerComponent implements DeviceServer, LunService
     }
 
     @Override
+    public List<dev.lunar.api.LunStats> lunStats() {
+        throw new UnsupportedOperationException("LUN statistics are not counted yet");
+    }
+
+    @Override
+    public List<dev.lunar.api.BackendInfo> backends() {
+        throw new UnsupportedOperationException("backend listing is not available yet");
+    }
+
+    @Override
     public List<LunInfo> luns() {
         List<LunInfo> out = new ArrayList<>();
         for (LunBinding b : bindings) {
