@@ -1,5 +1,6 @@
 package dev.lunar.scsi.internal.command;
 
+import dev.lunar.scsi.internal.lun.BackendHold;
 import dev.lunar.scsi.internal.lun.LogicalUnit;
 import dev.lunar.scsi.internal.sense.SenseCodes;
 import dev.lunar.scsi.internal.sense.SenseEncoder;
@@ -152,6 +153,23 @@ public final class Dispatcher {
                         return;
                     }
                 }
+                if (d.has(CommandFlag.MEDIUM) && c.device() == null && BackendHold.of(lu).offer(c, () -> proceed(c))) {
+                    return; // backend being replaced: held until it binds, within the LUN's grace (DESIGN §3.5)
+                }
+            }
+            proceed(c);
+        } catch (RuntimeException e) {
+            LOG.warn("Handler of {} threw", c, e);
+            c.fail(SenseCodes.INTERNAL_TARGET_FAILURE);
+        }
+    }
+
+    /** The medium checks and the handler; where a command held for a backend resumes. */
+    private void proceed(Command c) {
+        CommandDescriptor d = c.descriptor();
+        LogicalUnit lu = c.lu();
+        try {
+            if (lu != null) {
                 if (d.has(CommandFlag.MEDIUM) && (c.device() == null || !lu.mediumLoaded())) {
                     Sense notReady = lu.notReadySense();
                     c.fail(notReady != null ? notReady : SenseCodes.NOT_READY_BECOMING_READY);
