@@ -45,6 +45,7 @@ public final class LogicalUnit {
     private volatile boolean removable;
     private volatile long sanitizeBytesPerSecond;
     private volatile boolean mediumLoaded = true;
+    private volatile boolean configuredReadOnly;
 
     /**
      * @param queueDepth tasks the LU accepts before TASK SET FULL
@@ -210,10 +211,15 @@ public final class LogicalUnit {
         this.mediumLoaded = loaded || !removable;
     }
 
-    /** Read-only backend or SWP set (SPC-4 §7.5.7); the nexus's ACL is checked separately. */
+    /** Read-only backend, LUN option readOnly, or SWP set (SPC-4 §7.5.7); the nexus's ACL is checked separately. */
     public boolean writeProtected() {
         Geometry g = geometry;
-        return (g != null && g.readOnly()) || modePages.softwareWriteProtect();
+        return configuredReadOnly || (g != null && g.readOnly()) || modePages.softwareWriteProtect();
+    }
+
+    /** LUN option readOnly turned on live: write-protected without reopening a writable device. */
+    public void setConfiguredReadOnly(boolean readOnly) {
+        this.configuredReadOnly = readOnly;
     }
 
     @Override
