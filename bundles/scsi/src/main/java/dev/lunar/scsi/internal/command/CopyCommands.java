@@ -229,7 +229,7 @@ final class CopyCommands {
         if (d.peripheralType() != 0) { // a block-to-block segment needs block devices
             return CopySense.inSegment(CopySense.INCORRECT_TARGET_TYPE, fieldAt);
         }
-        for (LogicalUnit lu : c.nexus().target().logicalUnits()) {
+        for (LogicalUnit lu : c.nexus().logicalUnits()) { // never a LUN the ACL hides
             if (d.names(lu.identity().naa())) {
                 Geometry g = lu.geometry();
                 if (lu.device() == null || g == null) {

@@ -59,7 +59,7 @@ public final class Dispatcher {
             reject(task, SenseCodes.INVALID_OPCODE, false);
             return null;
         }
-        LogicalUnit lu = nexus.target().lookup(task.lun());
+        LogicalUnit lu = nexus.lookup(task.lun()); // ACL-masked LUNs look unmapped
         int opcode = task.cdb().get(0) & 0xff;
         int serviceAction = task.cdb().limit() > 1 ? task.cdb().get(1) & 0x1f : 0;
         CommandDescriptor d = table.lookup(opcode, serviceAction);

@@ -38,7 +38,7 @@ final class LunInventoryCommands {
             return;
         }
         boolean list = select == 0x00 || select == 0x02 || select == 0x11;
-        List<LogicalUnit> lus = list ? c.nexus().target().logicalUnits() : List.of();
+        List<LogicalUnit> lus = list ? c.nexus().logicalUnits() : List.of(); // only what the ACL shows
         ByteBuffer b = ByteBuffer.allocate(8 + 8 * lus.size());
         b.putInt(8 * lus.size());
         b.putInt(0);

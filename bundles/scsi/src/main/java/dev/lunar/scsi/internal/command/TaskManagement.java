@@ -71,7 +71,7 @@ public final class TaskManagement {
         }
         LogicalUnit lu = null;
         if (!TARGET_SCOPE.contains(request.function())) {
-            lu = nexus.target().lookup(request.lun());
+            lu = nexus.lookup(request.lun());
             if (lu == null) {
                 done.accept(TmfResponse.of(TmfResult.INCORRECT_LOGICAL_UNIT_NUMBER));
                 return;

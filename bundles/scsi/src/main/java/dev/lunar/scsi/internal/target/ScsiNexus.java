@@ -1,15 +1,24 @@
 package dev.lunar.scsi.internal.target;
 
+import dev.lunar.scsi.internal.lun.LogicalUnit;
 import dev.lunar.spi.scsi.Nexus;
 import dev.lunar.spi.scsi.ScsiTask;
 import dev.lunar.spi.scsi.TmfRequest;
 import dev.lunar.spi.scsi.TmfResponse;
 import dev.lunar.spi.scsi.TmfResult;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.function.Consumer;
 
 /**
  * One I_T nexus: an initiator port logged in to a target port of one target. Its
  * {@link #name()} keys per-nexus state in the logical units (unit attentions, reservations).
+ *
+ * <p>What the nexus sees follows its target's access control entries live
+ * ({@link ScsiTarget#access}): a masked LUN is answered exactly like a LUN that does not exist
+ * ({@link #lookup}, {@link #logicalUnits}), and a read-only entry write protects every LUN
+ * ({@link #readOnly}). An initiator removed from a target that keeps other ACLs stays logged in
+ * but sees no LUN from its next command on; ending the session is the port's business.
  */
 public final class ScsiNexus implements Nexus {
 
@@ -20,6 +29,7 @@ public final class ScsiNexus implements Nexus {
     private final int relativeTargetPortId;
     private final boolean readOnly;
     private final String name;
+    private final String initiatorKey;
     private volatile boolean closed;
 
     ScsiNexus(DeviceServerCore server, ScsiTarget target, String initiatorPort, String targetPort,
@@ -31,6 +41,7 @@ public final class ScsiNexus implements Nexus {
         this.relativeTargetPortId = relativeTargetPortId;
         this.readOnly = readOnly;
         this.name = initiatorPort + "|" + targetPort;
+        this.initiatorKey = AccessGrant.key(initiatorName());
     }
 
     @Override
@@ -89,9 +100,44 @@ public final class ScsiNexus implements Nexus {
         return relativeTargetPortId;
     }
 
-    /** The ACL grants read-only access. */
+    /**
+     * Every LUN is write protected for this nexus: the port opened it read-only, or the target's
+     * ACL entry for this initiator says {@code readOnly} (checked at every call: live).
+     */
     public boolean readOnly() {
-        return readOnly;
+        return readOnly || target.access(initiatorKey).readOnly();
+    }
+
+    /** Whether LUN {@code lun} is visible to this nexus under the target's ACL right now. */
+    public boolean sees(int lun) {
+        return target.access(initiatorKey).sees(lun);
+    }
+
+    /**
+     * The LU addressed by an 8-byte SAM LUN as this nexus sees it: null for an unmapped LUN and
+     * for one the ACL masks, so both get the same answer (LOGICAL UNIT NOT SUPPORTED, peripheral
+     * qualifier 011b for INQUIRY; SPC-4 §6.6.2).
+     */
+    public LogicalUnit lookup(long samLun) {
+        LogicalUnit lu = target.lookup(samLun);
+        return lu == null || !sees(lu.lun()) ? null : lu;
+    }
+
+    /** The target's LUs this nexus sees, in LUN order (REPORT LUNS, EXTENDED COPY targets). */
+    public List<LogicalUnit> logicalUnits() {
+        AccessGrant access = target.access(initiatorKey);
+        List<LogicalUnit> out = new ArrayList<>();
+        for (LogicalUnit lu : target.logicalUnits()) {
+            if (access.sees(lu.lun())) {
+                out.add(lu);
+            }
+        }
+        return out;
+    }
+
+    /** The ACL key of this nexus's initiator ({@link AccessGrant#key}). */
+    String initiatorKey() {
+        return initiatorKey;
     }
 
     /** Stable key of this I_T nexus across reconnects with the same ISID. */
