@@ -30,7 +30,8 @@ import org.slf4j.LoggerFactory;
  * management, and the bundle-private {@link LunRegistry} the per-LUN components use. A thin
  * adapter around {@link DeviceServerCore}.
  */
-@Component(service = {DeviceServer.class, LunService.class, LunRegistry.class}, immediate = true)
+@Component(service = {DeviceServer.class, LunService.class, LunRegistry.class, ScsiDeviceServerComponent.class},
+        immediate = true)
 public final class ScsiDeviceServerComponent implements DeviceServer, LunService, LunRegistry {
 
     private static final Logger LOG = LoggerFactory.getLogger(ScsiDeviceServerComponent.class);
@@ -65,6 +66,11 @@ public final class ScsiDeviceServerComponent implements DeviceServer, LunService
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }
+    }
+
+    /** The core itself, for this bundle's other components (ACLs feed its targets). */
+    DeviceServerCore core() {
+        return core;
     }
 
     @Override
