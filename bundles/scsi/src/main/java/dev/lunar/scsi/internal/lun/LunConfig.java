@@ -12,7 +12,7 @@ import java.util.TreeMap;
  * and the backend options, which are every other key, passed to {@code Backend.open} as strings.
  *
  * @param name configuration name (the factory configuration's name, or its PID)
- * @param target target IQN
+ * @param target target IQN, or null: configured but not mapped anywhere
  * @param lun LUN number, 0..16383
  * @param backend backend kind
  * @param options backend options
@@ -33,6 +33,22 @@ public record LunConfig(String name, String target, int lun, String backend, Map
      */
     public static final String SANITIZE_RATE = "sanitizeRate";
 
+    /**
+     * LUN option {@code backendGraceSeconds} (default {@value #DEFAULT_BACKEND_GRACE_SECONDS}, 0..3600):
+     * how long medium access commands are held while the LUN's backend is being replaced (a
+     * {@code bundle:update} of the backend bundle) before they get NOT READY. Below the usual
+     * initiator command timeouts (30 s for Linux sd, VMware, Windows), so a held command is never
+     * timed out by the host first. 0: no hold, NOT READY at once.
+     */
+    public static final String BACKEND_GRACE_SECONDS = "backendGraceSeconds";
+    public static final int DEFAULT_BACKEND_GRACE_SECONDS = 20;
+
+    /**
+     * LUN option {@code readOnly}: passed to the backend (it opens read-only) and, changed to true
+     * live, applied by the LU itself without reopening (MODE SENSE WP = 1, DATA PROTECT).
+     */
+    public static final String READ_ONLY = "readOnly";
+
     /** Keys that belong to Config Admin or DS, never to the backend. */
     private static final String[] FRAMEWORK_KEYS = {"service.pid", "service.factoryPid", "component.name",
         "component.id", "felix.fileinstall.filename", "service.bundleLocation", "osgi.ds.satisfying.condition.target"};
@@ -51,10 +67,6 @@ public record LunConfig(String name, String target, int lun, String backend, Map
         String target = string(props, ConfigPids.LUN_TARGET);
         String lunText = string(props, ConfigPids.LUN_ID);
         String backend = string(props, ConfigPids.LUN_BACKEND);
-        if (target == null || target.isBlank()) {
-            throw new IllegalArgumentException("LUN configuration " + pid + " has no '" + ConfigPids.LUN_TARGET
-                    + "' (the target IQN)");
-        }
         if (backend == null || backend.isBlank()) {
             throw new IllegalArgumentException("LUN configuration " + pid + " has no '" + ConfigPids.LUN_BACKEND
                     + "' (a backend kind such as ramdisk or file)");
@@ -78,9 +90,14 @@ public record LunConfig(String name, String target, int lun, String backend, Map
             }
             options.put(k, String.valueOf(e.getValue()));
         }
-        LunConfig c = new LunConfig(nameOf(props, pid), target.trim(), lun, backend.trim(), options);
+        // No target: configured but unmapped (an admin prepares a LUN, or takes it out of service,
+        // without deleting its configuration).
+        String mappedTo = target == null || target.isBlank() ? null : target.trim();
+        LunConfig c = new LunConfig(nameOf(props, pid), mappedTo, lun, backend.trim(), options);
         c.removable(); // a bad value fails the configuration now, not the LU later
         c.sanitizeRate();
+        c.backendGraceMillis();
+        c.readOnly();
         return c;
     }
 
@@ -116,14 +133,18 @@ public record LunConfig(String name, String target, int lun, String backend, Map
      * @throws IllegalArgumentException for a value that is neither true nor false
      */
     public boolean removable() {
-        String v = options.get(REMOVABLE);
+        return bool(REMOVABLE);
+    }
+
+    private boolean bool(String key) {
+        String v = option(key);
         if (v == null || v.isBlank()) {
             return false;
         }
         return switch (v.trim().toLowerCase(Locale.ROOT)) {
             case "true", "yes", "on", "1" -> true;
             case "false", "no", "off", "0" -> false;
-            default -> throw new IllegalArgumentException("LUN configuration " + name + ": '" + REMOVABLE
+            default -> throw new IllegalArgumentException("LUN configuration " + name + ": '" + key
                     + "' must be true or false, not " + v);
         };
     }
@@ -144,7 +165,54 @@ public record LunConfig(String name, String target, int lun, String backend, Map
 
     /** Whether only backend options differ (the LU stays mapped, same identity). */
     public boolean sameMapping(LunConfig o) {
-        return name.equals(o.name) && target.equalsIgnoreCase(o.target) && lun == o.lun && backend.equals(o.backend);
+        boolean sameTarget = target == null ? o.target == null : o.target != null && target.equalsIgnoreCase(o.target);
+        return name.equals(o.name) && sameTarget && lun == o.lun && backend.equals(o.backend);
+    }
+
+    /** Whether the configuration names a target; without one the LUN is configured but unmapped. */
+    public boolean mapped() {
+        return target != null;
+    }
+
+    /** An option's value, its key matched case-insensitively as backends match it; null when absent. */
+    public String option(String key) {
+        for (Map.Entry<String, String> e : options.entrySet()) {
+            if (e.getKey().equalsIgnoreCase(key)) {
+                return e.getValue();
+            }
+        }
+        return null;
+    }
+
+    /**
+     * The {@value #BACKEND_GRACE_SECONDS} option in milliseconds.
+     *
+     * @throws IllegalArgumentException for a value that is not a whole number of seconds 0..3600
+     */
+    public long backendGraceMillis() {
+        String v = option(BACKEND_GRACE_SECONDS);
+        if (v == null || v.isBlank()) {
+            return DEFAULT_BACKEND_GRACE_SECONDS * 1000L;
+        }
+        try {
+            int s = Integer.parseInt(v.trim());
+            if (s >= 0 && s <= 3600) {
+                return s * 1000L;
+            }
+        } catch (NumberFormatException e) {
+            // reported below
+        }
+        throw new IllegalArgumentException("LUN configuration " + name + ": '" + BACKEND_GRACE_SECONDS
+                + "' must be whole seconds from 0 to 3600, not " + v);
+    }
+
+    /**
+     * The {@value #READ_ONLY} option.
+     *
+     * @throws IllegalArgumentException for a value that is neither true nor false
+     */
+    public boolean readOnly() {
+        return bool(READ_ONLY);
     }
 
     /**

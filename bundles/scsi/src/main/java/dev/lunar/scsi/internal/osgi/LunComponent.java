@@ -15,6 +15,8 @@ import org.osgi.service.component.annotations.ReferenceCardinality;
 import org.osgi.service.component.annotations.ReferencePolicy;
 import org.osgi.service.component.annotations.ReferencePolicyOption;
 import org.osgi.service.metatype.annotations.Designate;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * One instance per {@value ConfigPids#LUN} factory configuration. Forwards the configuration and
@@ -26,6 +28,8 @@ import org.osgi.service.metatype.annotations.Designate;
         service = {}, immediate = true)
 @Designate(ocd = LunConfiguration.class, factory = true)
 public final class LunComponent {
+
+    private static final Logger LOG = LoggerFactory.getLogger(LunComponent.class);
 
     private final LunRegistry registry;
     private final LunBinding binding;
@@ -44,13 +48,30 @@ public final class LunComponent {
         binding.backendAdded(backend, kind == null ? backend.kind() : String.valueOf(kind));
     }
 
+    /**
+     * Blocks until the LUN let go of the backend's device (held new commands, drained, closed):
+     * DS calls this before it deactivates the backend, so a {@code bundle:update} of the backend
+     * never stops it under I/O.
+     */
     void unbindBackend(Backend backend) {
         binding.backendRemoved(backend);
     }
 
+    /**
+     * Applies a changed configuration live (resize, options, remap; see {@link LunBinding#modified}).
+     * A configuration that does not parse keeps the LUN as it is, with an ERROR naming the key:
+     * throwing here would only make SCR log a stack trace.
+     */
     @Modified
     void modified(Map<String, Object> properties) {
-        binding.modified(LunConfig.from(properties));
+        LunConfig next;
+        try {
+            next = LunConfig.from(properties);
+        } catch (IllegalArgumentException e) {
+            LOG.error("{}; the LUN keeps its previous configuration", e.getMessage());
+            return;
+        }
+        binding.modified(next);
     }
 
     @Deactivate

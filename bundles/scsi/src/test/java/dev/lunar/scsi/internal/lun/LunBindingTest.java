@@ -135,9 +135,11 @@ class LunBindingTest {
         turAfterUas(0).assertGood();
         b.backendRemoved(first);
         assertTrue(first.opened.get(0).closed, "device closed when its backend left");
-        turAfterUas(0).assertCheckCondition(0x2, 0x04, 0x01);
+        TestPort held = tur(0);
+        assertTrue(!held.done(), "held while the backend is replaced, not NOT READY");
         MemoryBackend second = new MemoryBackend("mem");
         b.backendAdded(second);
+        held.assertGood();
         turAfterUas(0).assertGood();
         assertArrayEquals(naa, b.logicalUnit().identity().naa());
     }
