@@ -47,13 +47,19 @@ import dev.lunar.spi.scsi.TmfResponse;
 import dev.lunar.spi.transport.Connection;
 import dev.lunar.spi.transport.ConnectionListener;
 import dev.lunar.spi.transport.ConnectionSettings;
+import dev.lunar.spi.transport.DetachedConnection;
 import dev.lunar.spi.transport.Pdu;
+import dev.lunar.spi.transport.Transport;
 import dev.lunar.spi.transport.TransportLimits;
 import java.nio.ByteBuffer;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
+import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.atomic.AtomicBoolean;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -65,6 +71,14 @@ import org.slf4j.LoggerFactory;
  *
  * <p>Threading: everything runs on the connection's I/O thread. Calls from the SCSI core (task
  * completions, Data-In, TMF results) hop there through {@link #runOnIo}. Nothing blocks.
+ *
+ * <p>Hand-over (DESIGN.md §3.5): the transport connection underneath may change while the
+ * session lives. Work from other threads goes through one FIFO mailbox drained on the current
+ * I/O thread, so a {@link #park() park} request queued behind earlier completions is a barrier:
+ * everything submitted before it has run (and been sent) when the connection detaches, and
+ * everything after it waits in the mailbox, in order, for the adopting transport's I/O thread.
+ * While parked, the connection is owned by whoever parked it (ConnectionHandover), not by any I/O
+ * thread.
  */
 final class IscsiConnection implements ConnectionListener, LoginContext {
 
@@ -95,8 +109,20 @@ final class IscsiConnection implements ConnectionListener, LoginContext {
     }
 
     private final IscsiEngine engine;
-    private final Connection conn;
+    /** The transport connection carrying this one now; replaced when adopted by another transport. */
+    private volatile Connection conn;
+    /** The transport service that carries {@link #conn} (null when unknown, e.g. in tests). */
+    private volatile Transport carrier;
     private final PortalBinding portal;
+    /** Work from other threads, in submission order, run on the I/O thread (see class comment). */
+    private final ConcurrentLinkedQueue<Deferred> mailbox = new ConcurrentLinkedQueue<>();
+    private final AtomicBoolean drainScheduled = new AtomicBoolean();
+    /** Quiesced for a hand-over: the mailbox is not drained and nothing is sent until adopted. */
+    private volatile boolean parked;
+    /** Parked and given up (nobody adopted it): what arrives now is refused. */
+    private volatile boolean abandoned;
+    /** When the last park started ({@link IscsiEngine#nanoTime()}); for the stall measurement. */
+    private volatile long parkedSince;
     private Phase phase = Phase.LOGIN;
     private int statSn;
     private boolean dirty;
@@ -139,6 +165,7 @@ final class IscsiConnection implements ConnectionListener, LoginContext {
         this.engine = engine;
         this.conn = conn;
         this.portal = portal;
+        this.carrier = portal.transport();
         this.lastActivity = engine.nanoTime();
         this.connectedAt = lastActivity;
     }
@@ -161,6 +188,15 @@ final class IscsiConnection implements ConnectionListener, LoginContext {
 
     Connection transportConnection() {
         return conn;
+    }
+
+    /** The transport service carrying this connection now, or null when unknown. */
+    Transport carrier() {
+        return carrier;
+    }
+
+    boolean parked() {
+        return parked;
     }
 
     BufferAllocator allocator() {
@@ -193,6 +229,15 @@ final class IscsiConnection implements ConnectionListener, LoginContext {
 
     @Override
     public void pduReceived(Connection c, Pdu pdu) {
+        if (c != conn) {
+            adoptedBy(c);
+        }
+        if (parked) {
+            // A transport that delivers after detach() started (the SPI allows the PDU being
+            // framed): it waits in order behind the mailbox.
+            enqueue(new Deferred(() -> pduReceived(c, pdu), pdu::release));
+            return;
+        }
         try {
             lastActivity = engine.nanoTime();
             if (phase == Phase.LOGGED_OUT || phase == Phase.CLOSED) {
@@ -240,6 +285,9 @@ final class IscsiConnection implements ConnectionListener, LoginContext {
      */
     @Override
     public void writabilityChanged(Connection c, boolean nowWritable) {
+        if (c != conn) {
+            adoptedBy(c);
+        }
         if (writable == nowWritable) {
             return;
         }
@@ -305,8 +353,18 @@ final class IscsiConnection implements ConnectionListener, LoginContext {
 
     @Override
     public void closed(Connection c, Throwable cause) {
+        if (c != conn) {
+            adoptedBy(c);
+        }
         if (phase == Phase.CLOSED) {
             return;
+        }
+        if (parked) {
+            // The old transport closed a connection whose detach had not completed (it stopped
+            // before the hand-over finished): the session ends as on any connection loss.
+            parked = false;
+            abandoned = true;
+            releaseMailbox();
         }
         Phase was = phase;
         phase = Phase.CLOSED;
@@ -992,7 +1050,24 @@ final class IscsiConnection implements ConnectionListener, LoginContext {
             return;
         }
         s.dataInHeld(bytes);
-        conn.send(b.toPdu(data), failure -> s.dataInHeld(-bytes));
+        Pdu pdu = b.toPdu(data);
+        if (parked) {
+            enqueue(new Deferred(() -> sendHeldDataIn(s, pdu, bytes), () -> {
+                pdu.release();
+                s.dataInHeld(-bytes);
+            }));
+            return;
+        }
+        sendHeldDataIn(s, pdu, bytes);
+    }
+
+    private void sendHeldDataIn(Session s, Pdu pdu, long bytes) {
+        if (phase == Phase.CLOSED) {
+            pdu.release();
+            s.dataInHeld(-bytes);
+            return;
+        }
+        conn.send(pdu, failure -> s.dataInHeld(-bytes));
         dirty = true;
     }
 
@@ -1001,12 +1076,18 @@ final class IscsiConnection implements ConnectionListener, LoginContext {
             pdu.release();
             return;
         }
+        if (parked) {
+            // Only the old transport's send completions run while parked, and they produce no
+            // PDU directly; should one do so, it waits for the adopting transport, in order.
+            enqueue(new Deferred(() -> send(pdu), pdu::release));
+            return;
+        }
         conn.send(pdu, null);
         dirty = true;
     }
 
     private void flushIfDirty() {
-        if (dirty) {
+        if (dirty && !parked) {
             dirty = false;
             if (phase != Phase.CLOSED) {
                 conn.flush();
@@ -1014,10 +1095,17 @@ final class IscsiConnection implements ConnectionListener, LoginContext {
         }
     }
 
+    /** Work posted from another thread, and what releases its resources if it never runs. */
+    private record Deferred(Runnable action, Runnable onRejected) {
+    }
+
     /**
-     * Runs {@code action} on this connection's I/O thread (at once when already there), then
-     * flushes. {@code onRejected} (may be null) runs instead when the I/O thread is gone, to
-     * release what the action would have consumed.
+     * Runs {@code action} on this connection's I/O thread (at once when already there and not
+     * parked), then flushes. Work from other threads goes through the mailbox, in submission
+     * order, and waits there while the connection is parked for a hand-over. {@code onRejected}
+     * (may be null) runs instead when the connection has no I/O thread any more (its transport
+     * is gone, or it was parked and nobody adopted it), to release what the action would have
+     * consumed.
      */
     void runOnIo(Runnable action, Runnable onRejected) {
         Runnable wrapped = () -> {
@@ -1031,36 +1119,213 @@ final class IscsiConnection implements ConnectionListener, LoginContext {
                 flushIfDirty();
             }
         };
-        if (conn.inIoThread()) {
+        if (!parked && conn.inIoThread()) {
             wrapped.run();
             return;
         }
-        try {
-            conn.executor().execute(wrapped);
-        } catch (RejectedExecutionException e) {
-            if (onRejected != null) {
-                onRejected.run();
-            }
-        }
+        enqueue(new Deferred(wrapped, onRejected));
     }
 
     /** Runs {@code action} on the I/O thread after the current call stack, then flushes. */
     private void runLater(Runnable action) {
-        try {
-            conn.executor().execute(() -> {
-                try {
-                    action.run();
-                } catch (RuntimeException e) {
-                    internalErrors++;
-                    LOG.warn("Connection {}: internal error in deferred output, closing", conn.id(), e);
-                    terminate(true);
-                } finally {
-                    flushIfDirty();
-                }
-            });
-        } catch (RejectedExecutionException e) {
-            // The I/O thread is gone, and with it the connection: nothing left to produce.
+        enqueue(new Deferred(() -> {
+            try {
+                action.run();
+            } catch (RuntimeException e) {
+                internalErrors++;
+                LOG.warn("Connection {}: internal error in deferred output, closing", conn.id(), e);
+                terminate(true);
+            } finally {
+                flushIfDirty();
+            }
+        }, null));
+        // If the I/O thread is gone, so is the connection: nothing left to produce.
+    }
+
+    private void enqueue(Deferred d) {
+        if (abandoned) {
+            reject(d);
+            return;
         }
+        mailbox.add(d);
+        if (abandoned) {
+            // Raced with abandon(): it may have drained the mailbox already.
+            releaseMailbox();
+            return;
+        }
+        scheduleDrain();
+    }
+
+    private void scheduleDrain() {
+        if (parked || !drainScheduled.compareAndSet(false, true)) {
+            return;
+        }
+        Connection target = conn;
+        try {
+            target.executor().execute(() -> drainMailbox(target));
+        } catch (RejectedExecutionException e) {
+            // The transport's I/O threads are gone and nobody parked this connection first.
+            drainScheduled.set(false);
+            releaseMailbox();
+        }
+    }
+
+    /**
+     * On {@code target}'s I/O thread: runs mailbox work in order until it is empty, the
+     * connection parks, or {@code target} no longer carries it (a drain posted to a transport
+     * that has since handed the connection over must not run beside the adopter's thread:
+     * {@code parked} is read before {@code conn} because {@link #adoptedBy} writes them in the
+     * other order).
+     */
+    private void drainMailbox(Connection target) {
+        drainScheduled.set(false);
+        Deferred d;
+        while (!parked && conn == target && (d = mailbox.poll()) != null) {
+            d.action().run();
+        }
+    }
+
+    private void releaseMailbox() {
+        Deferred d;
+        while ((d = mailbox.poll()) != null) {
+            reject(d);
+        }
+    }
+
+    private void reject(Deferred d) {
+        if (d.onRejected() != null) {
+            try {
+                d.onRejected().run();
+            } catch (RuntimeException e) {
+                LOG.warn("Connection {}: releasing refused work failed", conn.id(), e);
+            }
+        }
+    }
+
+    // ------------------------------------------------------------------ hand-over (DESIGN.md §3.5)
+
+    /**
+     * Quiesces this connection at a PDU boundary and detaches it from its transport. Any thread;
+     * does not block. The request waits in the mailbox behind work already submitted (so the
+     * responses and Data-In produced so far are sent and their completions have run when the
+     * transport hands the endpoint out); then no PDU is processed and nothing is sent until
+     * {@link #adoptedBy} runs on an adopting transport's I/O thread. SCSI tasks keep running:
+     * their completions wait in the mailbox. Completes with the detached endpoint, or
+     * exceptionally when the connection is closed or its transport cannot detach (then it runs
+     * on as before).
+     */
+    CompletionStage<DetachedConnection> park() {
+        CompletableFuture<DetachedConnection> result = new CompletableFuture<>();
+        Runnable onIo = () -> {
+            if (phase == Phase.CLOSED || parked || abandoned) {
+                result.completeExceptionally(new IllegalStateException("connection " + conn.id() + " is "
+                        + (parked ? "already parked" : "closed")));
+                return;
+            }
+            flushIfDirty();
+            parkedSince = engine.nanoTime();
+            parked = true;
+            Connection old = conn;
+            CompletionStage<DetachedConnection> detaching;
+            try {
+                detaching = old.detach();
+            } catch (RuntimeException e) {
+                detaching = CompletableFuture.failedFuture(e);
+            }
+            detaching.whenComplete((detached, failure) -> {
+                if (failure == null) {
+                    result.complete(detached);
+                    return;
+                }
+                // SPI: the connection is unchanged. Run on where we were.
+                try {
+                    old.executor().execute(() -> {
+                        if (conn == old && parked && !abandoned) {
+                            parked = false;
+                            drainMailbox(old);
+                            flushIfDirty();
+                        }
+                    });
+                } catch (RejectedExecutionException e) {
+                    // Its I/O thread is gone as well: the transport's close reports the loss.
+                }
+                result.completeExceptionally(failure);
+            });
+        };
+        if (!parked && conn.inIoThread() && mailbox.isEmpty()) {
+            onIo.run();
+        } else {
+            enqueue(new Deferred(onIo, () -> result.completeExceptionally(
+                    new IllegalStateException("connection " + conn.id() + " has no I/O thread any more"))));
+        }
+        return result;
+    }
+
+    /** Records which transport service carries this connection after an adoption. Any thread. */
+    void carriedBy(Transport transport) {
+        this.carrier = transport;
+    }
+
+    /**
+     * On the adopting transport's I/O thread (its first callback, or a task the hand-over posts
+     * right after {@code adopt} returns, whichever runs first): the new connection becomes
+     * ours, the session's flow control is re-applied to it (it starts reading and writable),
+     * pings restart their clocks (the park may have outlasted a NOP timeout), and the work that
+     * waited in the mailbox runs, in order, before any new PDU.
+     */
+    void adoptedBy(Connection c) {
+        if (c == conn && !parked) {
+            return;
+        }
+        conn = c;
+        parked = false;
+        writable = true;
+        long now = engine.nanoTime();
+        lastActivity = now;
+        if (pingTtt != Bhs.RESERVED_TAG) {
+            pingSent = now;
+        }
+        Session s = session;
+        if (s != null && phase == Phase.FULL_FEATURE && s.readingPaused()) {
+            c.setReading(false);
+        }
+        drainMailbox(c);
+        flushIfDirty();
+    }
+
+    /** Nanoseconds this connection has been parked (0 when not parked). */
+    long parkedNanos() {
+        return parked ? engine.nanoTime() - parkedSince : 0;
+    }
+
+    /**
+     * Nobody adopted this parked connection (grace expired, or the adopter refused it): it ends
+     * as on any connection loss at ERL 0 and the work waiting for it is released. Called by the
+     * owner of the parked connection (ConnectionHandover), never on an I/O thread; the endpoint
+     * was closed by the caller.
+     */
+    void abandon(String why) {
+        if (!parked || abandoned) {
+            return;
+        }
+        abandoned = true;
+        releaseMailbox();
+        if (phase == Phase.CLOSED) {
+            return;
+        }
+        Phase was = phase;
+        phase = Phase.CLOSED;
+        portal.connections.remove(this);
+        engine.connectionClosed(this);
+        negotiator = null;
+        if (session != null && session.connection() == this) {
+            if (was == Phase.FULL_FEATURE) {
+                LOG.info("Session {} ({}) lost its connection {}: {}", session.tsih(),
+                        session.parameters().initiatorName(), conn.id(), why);
+            }
+            session.close();
+        }
+        releaseMailbox();
     }
 
     /** Ends the session (if any) and closes the connection. On the I/O thread; idempotent. */

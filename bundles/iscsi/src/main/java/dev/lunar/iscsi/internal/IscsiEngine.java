@@ -222,6 +222,11 @@ public final class IscsiEngine {
         return connections.size();
     }
 
+    /** A snapshot of the live connections (the hand-over picks those of one transport). */
+    List<IscsiConnection> liveConnections() {
+        return new ArrayList<>(connections);
+    }
+
     // ---------------------------------------------------------------- management view
 
     public List<TargetInfo> targetInfos() {

@@ -1,5 +1,6 @@
 package dev.lunar.iscsi.internal;
 
+import dev.lunar.spi.transport.Transport;
 import dev.lunar.spi.transport.TransportLimits;
 import java.net.InetSocketAddress;
 import java.util.Set;
@@ -7,22 +8,36 @@ import java.util.concurrent.ConcurrentHashMap;
 
 /**
  * One listening portal as the engine sees it: where it listens, which portal group it belongs to,
- * what its transport can do, and the connections accepted through it (closed when the transport
- * goes away).
+ * what its transport can do, and the connections accepted through it. When the transport goes
+ * away, those connections are handed over (ConnectionHandover), not closed.
  */
 public final class PortalBinding {
 
     private final String name;
     private final int portalGroupTag;
     private final TransportLimits limits;
+    /** The transport service listening for this portal; null when unknown (tests). */
+    private final Transport transport;
     private volatile InetSocketAddress address;
     final Set<IscsiConnection> connections = ConcurrentHashMap.newKeySet();
 
     public PortalBinding(String name, InetSocketAddress address, int portalGroupTag, TransportLimits limits) {
+        this(name, address, portalGroupTag, limits, null);
+    }
+
+    /** @param transport the transport service that listens for this portal and carries its connections */
+    public PortalBinding(String name, InetSocketAddress address, int portalGroupTag, TransportLimits limits,
+            Transport transport) {
         this.name = name;
         this.address = address;
         this.portalGroupTag = portalGroupTag;
         this.limits = limits;
+        this.transport = transport;
+    }
+
+    /** The transport service that accepted this portal's connections (null when unknown). */
+    public Transport transport() {
+        return transport;
     }
 
     public String name() {

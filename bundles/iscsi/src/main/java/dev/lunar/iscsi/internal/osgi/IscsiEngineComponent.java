@@ -67,6 +67,11 @@ public final class IscsiEngineComponent implements TargetService {
                 + "Data-In not yet sent); beyond it MaxCmdSN stops advancing")
         int maxSessionMiB() default 64;
 
+        @AttributeDefinition(description = "Seconds connections of a departed transport wait for a successor of"
+                + " the same kind before they are closed (their sessions then end as on connection loss)",
+                min = "0", max = "3600")
+        int transportGraceSeconds() default 30;
+
         @AttributeDefinition(description = "CHAP user discovery sessions must authenticate as (empty: none)")
         String discoveryChapUser() default "";
 
@@ -190,8 +195,31 @@ public final class IscsiEngineComponent implements TargetService {
         throw new UnsupportedOperationException("session kill is not available yet");
     }
 
+    /**
+     * Quiesces, detaches and re-adopts live connections between two running transports of the same
+     * wire (DESIGN.md §3.5; {@link dev.lunar.iscsi.internal.ConnectionHandover#move}). Blocks the
+     * calling (management) thread while connections move.
+     */
     @Override
     public dev.lunar.api.MoveReport moveConnections(String fromKind, String toKind, java.util.Optional<Integer> tsih) {
-        throw new UnsupportedOperationException("transport moves are not available yet");
+        dev.lunar.iscsi.internal.ConnectionHandover h = handover;
+        if (h == null) {
+            throw new IllegalStateException("transport moves are unavailable: the connection hand-over component is"
+                    + " not running");
+        }
+        return h.move(fromKind, toKind, tsih);
+    }
+
+    /** The live connection hand-over (ConnectionHandoverComponent); null while that component is down. */
+    private volatile dev.lunar.iscsi.internal.ConnectionHandover handover;
+
+    void handoverAdded(dev.lunar.iscsi.internal.ConnectionHandover h) {
+        handover = h;
+    }
+
+    void handoverRemoved(dev.lunar.iscsi.internal.ConnectionHandover h) {
+        if (handover == h) {
+            handover = null;
+        }
     }
 }

@@ -32,8 +32,11 @@ import org.slf4j.LoggerFactory;
  * {@code tcp}), {@code tpgt} (target portal group tag, default 1).
  *
  * <p>Listens through the {@link Transport} service whose {@value Transport#KIND} matches. While
- * none is bound the portal is WAITING; when the transport goes away its connections close and the
- * portal waits for a successor. A configuration change re-listens without closing the
+ * none is bound the portal is WAITING; when the transport goes away the listening socket closes
+ * and the portal waits for a successor, while the connections accepted through it are handed
+ * over to that successor ({@link ConnectionHandoverComponent}), not closed. The gap between the
+ * old listener closing and the new one opening is the only thing an initiator can notice, and
+ * only if it connects in that gap. A configuration change re-listens without closing the
  * connections already accepted (the transport keeps them; STYLE rule 8).
  */
 @Component(configurationPid = ConfigPids.PORTAL, configurationPolicy = ConfigurationPolicy.REQUIRE,
@@ -98,7 +101,9 @@ public final class PortalComponent {
         synchronized (this) {
             transports.removeIf(b -> b.transport() == transport);
             if (listeningOn == transport) {
-                stopListening(true, "transport " + settings.kind() + " went away");
+                // Only the listener goes: the accepted connections are handed over to a successor
+                // by ConnectionHandoverComponent (DESIGN.md §3.5), which unbinds on its own.
+                stopListening(false, "transport " + settings.kind() + " went away");
                 state = "WAITING";
                 detail = "no transport of kind " + settings.kind();
             }
@@ -146,7 +151,7 @@ public final class PortalComponent {
             return;
         }
         InetSocketAddress address = new InetSocketAddress(settings.address(), settings.port());
-        PortalBinding b = new PortalBinding(name, address, settings.tpgt(), t.limits());
+        PortalBinding b = new PortalBinding(name, address, settings.tpgt(), t.limits(), t);
         try {
             // Transport.listen may block briefly while binding; this is a management thread.
             Portal p = t.listen(address, engine.engine().handler(b));
