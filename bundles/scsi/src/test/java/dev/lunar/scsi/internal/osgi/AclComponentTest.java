@@ -1,0 +1,81 @@
+package dev.lunar.scsi.internal.osgi;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertSame;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.lunar.scsi.internal.command.CommandTable;
+import dev.lunar.scsi.internal.target.AccessGrant;
+import dev.lunar.scsi.internal.target.DeviceServerCore;
+import java.util.HashMap;
+import java.util.Map;
+import java.util.Set;
+import org.junit.jupiter.api.Test;
+
+class AclComponentTest {
+
+    private static final String T1 = "iqn.2026-01.dev.lunar:disk0";
+    private static final String T2 = "iqn.2026-01.dev.lunar:disk1";
+    private static final String HOST = "iqn.1993-08.org.debian:01:host";
+
+    private final DeviceServerCore core = new DeviceServerCore(CommandTable.standard());
+
+    private static Map<String, Object> config(String target, String luns, Object readOnly) {
+        Map<String, Object> m = new HashMap<>();
+        m.put("service.pid", "dev.lunar.acl~host-disk0");
+        m.put("target", target);
+        m.put("initiator", HOST);
+        if (luns != null) {
+            m.put("luns", luns);
+        }
+        if (readOnly != null) {
+            m.put("readOnly", readOnly);
+        }
+        m.put("chapUser", "ignored-here");
+        return m;
+    }
+
+    @Test
+    void feedsTheTargetAndFollowsChangesAndRemoval() {
+        AclComponent c = new AclComponent(core, config(T1, "0,1", "true"));
+        AccessGrant g = core.target(T1).access(AccessGrant.key(HOST));
+        assertEquals("host-disk0", g.configName());
+        assertEquals(Set.of(0, 1), g.luns());
+        assertTrue(g.readOnly());
+        assertSame(AccessGrant.DENIED, core.target(T1).access("iqn.other"));
+
+        c.modified(config(T1, null, false));
+        g = core.target(T1).access(AccessGrant.key(HOST));
+        assertNull(g.luns(), "no luns key: every LUN");
+        assertFalse(g.readOnly());
+
+        c.modified(config(T2, "3", null));
+        assertSame(AccessGrant.OPEN, core.target(T1).access(AccessGrant.key(HOST)), "moved away from T1");
+        assertEquals(Set.of(3), core.target(T2).access(AccessGrant.key(HOST)).luns());
+
+        c.deactivate();
+        assertSame(AccessGrant.OPEN, core.target(T2).access(AccessGrant.key(HOST)));
+    }
+
+    @Test
+    void multiValuedLunsAreAccepted() {
+        Map<String, Object> m = config(T1, null, null);
+        m.put("luns", new String[] {"2", "5"});
+        assertEquals(Set.of(2, 5), AclComponent.parse(m).grant().luns());
+    }
+
+    @Test
+    void badConfigurationsSayWhatToFix() {
+        Map<String, Object> m = config(T1, null, null);
+        m.remove("initiator");
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> AclComponent.parse(m));
+        assertTrue(e.getMessage().contains("host-disk0") && e.getMessage().contains("initiator"), e.getMessage());
+        e = assertThrows(IllegalArgumentException.class, () -> AclComponent.parse(config(T1, "0,zero", null)));
+        assertTrue(e.getMessage().contains("'zero'"), e.getMessage());
+        e = assertThrows(IllegalArgumentException.class, () -> AclComponent.parse(config(T1, null, "yes")));
+        assertTrue(e.getMessage().contains("readOnly"), e.getMessage());
+    }
+}
