@@ -12,8 +12,8 @@ import java.util.concurrent.Executor;
 
 /**
  * A connection of the embedded TCP engine as the iscsi bundle sees it: the engine's connection in
- * every respect except {@link #transportKind()}, which names this transport. Without it sessions
- * on a {@code vendor-tcp} portal would be listed, and moved, as {@code tcp}.
+ * every respect except {@link #transportKind()}, which names this transport (without it sessions
+ * on a {@code vendor-tcp} portal would be listed, and moved, as {@code tcp}), and {@link #id()}.
  *
  * <p>Threading, blocking and ownership are the engine connection's, unchanged: every call is
  * forwarded as is. This forwards the methods of {@code dev.lunar.spi.transport} 1.0; a default
@@ -21,12 +21,17 @@ import java.util.concurrent.Executor;
  */
 final class VendorConnection implements Connection {
 
+    /** Prefixed to the engine's connection ids: see {@link #id()}. */
+    static final String ID_PREFIX = "vendor-";
+
     private final Connection engineConnection;
     private final String kind;
+    private final String id;
 
     VendorConnection(Connection engineConnection, String kind) {
         this.engineConnection = engineConnection;
         this.kind = kind;
+        this.id = ID_PREFIX + engineConnection.id();
     }
 
     /** The engine's own connection object (tests). */
@@ -34,9 +39,15 @@ final class VendorConnection implements Connection {
         return engineConnection;
     }
 
+    /**
+     * The engine's id ({@code tcp-N}) prefixed with {@value #ID_PREFIX}: the engine counts its ids
+     * per copy of its code, and transport-tcp's own copy hands out the same {@code tcp-N} values,
+     * so without the prefix two live connections in one JVM could share an id. The engine's log
+     * lines name the unprefixed id.
+     */
     @Override
     public String id() {
-        return engineConnection.id();
+        return id;
     }
 
     @Override
@@ -112,6 +123,6 @@ final class VendorConnection implements Connection {
 
     @Override
     public String toString() {
-        return kind + ":" + engineConnection;
+        return id + " (" + kind + ", " + engineConnection.remoteAddress() + ")";
     }
 }

@@ -95,6 +95,8 @@ class VendorTcpTransportTest {
         Connection c = accepted.get();
         assertNotNull(c);
         assertEquals("vendor-tcp", c.transportKind());
+        // transport-tcp's own copy of the engine numbers its connections tcp-1, tcp-2, ... as well.
+        assertEquals("vendor-" + ((VendorConnection) c).engineConnection().id(), c.id());
         assertEquals(2, calledWith.size());
         assertSame(c, calledWith.get(0), "pduReceived got another object than accepted()");
         assertSame(c, calledWith.get(1), "closed got another object than accepted()");
@@ -114,6 +116,7 @@ class VendorTcpTransportTest {
         RecordingListener onVendor = new RecordingListener().onPdu((c, p) -> calledWith.add(c));
         Connection moved = vendor.adopt(leaving, onVendor);
         assertEquals("vendor-tcp", moved.transportKind());
+        assertTrue(moved.id().startsWith("vendor-tcp-"), moved.id());
         assertEquals(s.getLocalPort(), moved.remoteAddress().getPort(), "same TCP connection");
         exchange(s, moved, onVendor, 2);
         assertSame(moved, calledWith.get(0), "pduReceived got another object than adopt() returned");
