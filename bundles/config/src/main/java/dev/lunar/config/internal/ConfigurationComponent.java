@@ -60,7 +60,8 @@ public final class ConfigurationComponent implements ConfigurationService {
     volatile TargetService targetService;
 
     @Activate
-    public ConfigurationComponent(@Reference ConfigurationAdmin admin, BundleContext context) {
+    public ConfigurationComponent(@Reference(name = "configurationAdmin") ConfigurationAdmin admin,
+            BundleContext context) {
         this(admin, etcDirectory(context));
     }
 
