@@ -1,5 +1,6 @@
 package dev.lunar.scsi.internal.command;
 
+import dev.lunar.api.IoStatsRecorder;
 import dev.lunar.scsi.internal.lun.LogicalUnit;
 import dev.lunar.scsi.internal.sense.SenseCodes;
 import dev.lunar.scsi.internal.sense.SenseEncoder;
@@ -55,6 +56,10 @@ public final class Command {
     private final CommandDescriptor descriptor;
     private final ByteBuffer cdb;
     private final long sequence;
+    /** When the device server got the task: the start of the latency the LU's statistics count. */
+    private final long arrivalNanos = System.nanoTime();
+    /** How the LU's statistics count this command (IoStats: reads, writes, others). */
+    private final IoStatsRecorder.Kind ioKind;
     private volatile BlockDevice device;
     private volatile Geometry geometry;
 
@@ -73,6 +78,8 @@ public final class Command {
     private boolean abortRequested;
     private int backendIoInFlight;
     private List<Runnable> onFinish;
+    /** Data-In sent plus Data-Out taken, for the LU's byte counters. */
+    private long bytesMoved;
 
     public Command(ScsiTask task, ScsiNexus nexus, LogicalUnit lu, CommandDescriptor descriptor,
             long sequence) {
@@ -82,6 +89,7 @@ public final class Command {
         this.descriptor = descriptor;
         this.cdb = task.cdb().duplicate();
         this.sequence = sequence;
+        this.ioKind = IoStatsRecorder.kindOf(opcode());
     }
 
     // ---------------------------------------------------------------- identity
@@ -254,6 +262,7 @@ public final class Command {
         boolean queued = false;
         synchronized (this) {
             if (!finished && !abortRequested) {
+                bytesMoved += data.length();
                 calls.add(() -> task.sendData(offset, data));
                 queued = true;
             }
@@ -283,6 +292,7 @@ public final class Command {
                     data.release();
                     return;
                 }
+                dataOutTaken(data.length());
                 try {
                     then.accept(data);
                 } catch (RuntimeException e) {
@@ -620,7 +630,29 @@ public final class Command {
             calls.add(() -> task.complete(status, encoded));
             queueHooks();
         }
+        // IoStats: an error is a CHECK CONDITION other than a unit attention (those are routine
+        // after logins and resets and say nothing about the LU's health).
+        countCompletion(status == ScsiStatus.CHECK_CONDITION && sense != null && sense.key() != Sense.UNIT_ATTENTION);
         drainCalls();
+    }
+
+    private synchronized void dataOutTaken(long bytes) {
+        bytesMoved += bytes;
+    }
+
+    /**
+     * Counts this command in its LU's statistics, once, when its status is decided (or it ends
+     * without one): the device server's view of latency, from arrival to status. No allocation.
+     */
+    private void countCompletion(boolean error) {
+        if (lu == null) {
+            return;
+        }
+        long bytes;
+        synchronized (this) {
+            bytes = bytesMoved;
+        }
+        lu.ioStats().record(ioKind, bytes, System.nanoTime() - arrivalNanos, error);
     }
 
     private void internalError(RuntimeException e) {
@@ -637,6 +669,7 @@ public final class Command {
             finished = true;
             queueHooks();
         }
+        countCompletion(true);
         drainCalls();
     }
 
@@ -688,6 +721,7 @@ public final class Command {
             calls.add(task::aborted);
             queueHooks();
         }
+        countCompletion(true);
         drainCalls();
     }
 

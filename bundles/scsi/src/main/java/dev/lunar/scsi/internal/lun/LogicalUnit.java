@@ -1,5 +1,6 @@
 package dev.lunar.scsi.internal.lun;
 
+import dev.lunar.api.IoStatsRecorder;
 import dev.lunar.scsi.internal.command.TaskSet;
 import dev.lunar.scsi.internal.sense.SenseCodes;
 import dev.lunar.spi.backend.BlockDevice;
@@ -37,6 +38,8 @@ public final class LogicalUnit {
     private final TaskSet taskSet;
     private final Path stateDirectory;
     private final ConcurrentMap<Class<?>, Object> extensions = new ConcurrentHashMap<>();
+    /** Every command that ran on this LU, from any nexus, since it was mapped (LunService.lunStats). */
+    private final IoStatsRecorder ioStats = new IoStatsRecorder();
 
     private volatile BlockDevice device;
     private volatile Geometry geometry;
@@ -94,6 +97,15 @@ public final class LogicalUnit {
 
     public TaskSet taskSet() {
         return taskSet;
+    }
+
+    /**
+     * The LU's I/O counters: commands complete into it on any thread ({@code Command}), and
+     * {@code LunService.lunStats()} snapshots it. They survive backend swaps (same LU) and start
+     * again when the LUN is remapped.
+     */
+    public IoStatsRecorder ioStats() {
+        return ioStats;
     }
 
     /** Directory for persistent per-LU state (e.g. APTPL reservations), or null. */
