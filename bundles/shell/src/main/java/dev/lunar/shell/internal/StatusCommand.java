@@ -19,7 +19,7 @@ import org.osgi.framework.BundleContext;
  */
 @Service
 @Command(scope = "lunar", name = "status",
-        description = "Shows the Lunar version, its bundles, portals, LUNs and the number of sessions")
+        description = "Shows the Lunar version, its bundles, portals, LUNs, transports, backends and the number of sessions")
 public class StatusCommand implements Action {
 
     /** Bundles whose symbolic name starts with this belong to Lunar. */

@@ -1,10 +1,12 @@
 package dev.lunar.shell.internal;
 
+import dev.lunar.api.BackendInfo;
 import dev.lunar.api.LunInfo;
 import dev.lunar.api.LunService;
 import dev.lunar.api.PortalInfo;
 import dev.lunar.api.SessionInfo;
 import dev.lunar.api.TargetService;
+import dev.lunar.api.TransportInfo;
 import java.io.PrintStream;
 import java.util.List;
 import java.util.Map;
@@ -103,11 +105,63 @@ final class StatusReport {
         }
         out.println();
 
+        out.println("Transports");
+        if (targets == null) {
+            out.println("unknown: the iSCSI engine is not running");
+        } else {
+            printTransports(out, format);
+        }
+        out.println();
+
+        out.println("Backends");
+        if (luns == null) {
+            out.println("unknown: the SCSI core is not running");
+        } else {
+            printBackends(out, format);
+        }
+        out.println();
+
         if (targets == null) {
             out.println("Sessions: unknown");
         } else {
             List<SessionInfo> sessions = targets.sessions();
             out.println("Sessions: " + sessions.size());
         }
+    }
+
+    private void printTransports(PrintStream out, boolean format) {
+        List<TransportInfo> transports;
+        try {
+            transports = targets.transports();
+        } catch (UnsupportedOperationException notYet) {
+            out.println(Availability.notAvailable("the transport listing"));
+            return;
+        }
+        ShellTable table = new ShellTable().emptyTableText("no transport is bound: portals wait for one");
+        table.column("Kind");
+        table.column("Wire");
+        table.column("Portals");
+        table.column("Connections").alignRight();
+        for (TransportInfo t : transports) {
+            table.addRow().addContent(t.kind(), t.wire(), String.join(", ", t.portals()), t.connections());
+        }
+        table.print(out, format);
+    }
+
+    private void printBackends(PrintStream out, boolean format) {
+        List<BackendInfo> backends;
+        try {
+            backends = luns.backends();
+        } catch (UnsupportedOperationException notYet) {
+            out.println(Availability.notAvailable("the backend listing"));
+            return;
+        }
+        ShellTable table = new ShellTable().emptyTableText("no backend is bound: LUNs wait for one");
+        table.column("Kind");
+        table.column("LUNs");
+        for (BackendInfo b : backends) {
+            table.addRow().addContent(b.kind(), String.join(", ", b.luns()));
+        }
+        table.print(out, format);
     }
 }

@@ -3,12 +3,14 @@ package dev.lunar.shell.internal;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.lunar.api.BackendInfo;
 import dev.lunar.api.LunInfo;
 import dev.lunar.api.LunService;
 import dev.lunar.api.PortalInfo;
 import dev.lunar.api.SessionInfo;
 import dev.lunar.api.TargetInfo;
 import dev.lunar.api.TargetService;
+import dev.lunar.api.TransportInfo;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
@@ -34,25 +36,16 @@ class StatusReportTest {
 
     @Test
     void listsBundlesPortalsLunsAndSessionCount() {
-        TargetService targets = new TargetService() {
-            @Override
-            public List<TargetInfo> targets() {
-                return List.of(new TargetInfo("default", "iqn.2026-11.dev.lunar:default", "", "none", 1));
-            }
-
-            @Override
-            public List<PortalInfo> portals() {
-                return List.of(new PortalInfo("default", "127.0.0.1", 3260, "tcp", "LISTENING", ""));
-            }
-
-            @Override
-            public List<SessionInfo> sessions() {
-                return List.of(new SessionInfo(1, "iqn.init", "400001370000", "iqn.2026-11.dev.lunar:default", 1,
-                        "tcp", "127.0.0.1:50000", Map.of()));
-            }
-        };
-        LunService luns = () -> List.of(new LunInfo("default-0", "iqn.2026-11.dev.lunar:default", 0, "ramdisk",
-                1L << 30, 512, "READY", ""));
+        FakeTargetService targets = new FakeTargetService();
+        targets.targets.add(new TargetInfo("default", "iqn.2026-11.dev.lunar:default", "", "none", 1));
+        targets.portals.add(new PortalInfo("default", "127.0.0.1", 3260, "tcp", "LISTENING", ""));
+        targets.sessions.add(new SessionInfo(1, "iqn.init", "400001370000", "iqn.2026-11.dev.lunar:default", 1,
+                "tcp", "127.0.0.1:50000", Map.of()));
+        targets.transports = List.of(new TransportInfo("tcp", "tcp", "dev.lunar.transport-tcp", List.of("default"), 1));
+        FakeLunService luns = new FakeLunService();
+        luns.luns.add(new LunInfo("default-0", "iqn.2026-11.dev.lunar:default", 0, "ramdisk", 1L << 30, 512,
+                "READY", ""));
+        luns.backends = List.of(new BackendInfo("ramdisk", "dev.lunar.backend-ramdisk", List.of("default-0")));
 
         String text = render(targets, luns);
 
@@ -61,7 +54,18 @@ class StatusReportTest {
         assertTrue(text.contains("43|dev.lunar.iscsi|0.1.0.SNAPSHOT|Resolved"), text);
         assertTrue(text.contains("default|127.0.0.1|3260|tcp|LISTENING"), text);
         assertTrue(text.contains("default-0|iqn.2026-11.dev.lunar:default|0|ramdisk|1073741824|512|READY"), text);
+        assertTrue(text.contains("tcp|tcp|default|1"), text);
+        assertTrue(text.contains("ramdisk|default-0"), text);
         assertTrue(text.contains("Sessions: 1"), text);
+    }
+
+    @Test
+    void saysWhichListingsThisVersionLacks() {
+        String text = render(new FakeTargetService(), new FakeLunService());
+
+        assertTrue(text.contains("Transports\nThe transport listing is not available in this version."), text);
+        assertTrue(text.contains("Backends\nThe backend listing is not available in this version."), text);
+        assertTrue(text.contains("Sessions: 0"), text);
     }
 
     @Test

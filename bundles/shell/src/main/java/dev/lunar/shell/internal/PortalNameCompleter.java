@@ -1,0 +1,21 @@
+package dev.lunar.shell.internal;
+
+import dev.lunar.api.ConfigObject;
+import dev.lunar.api.ConfigurationService;
+import dev.lunar.api.ObjectKind;
+import java.util.Collection;
+import org.apache.karaf.shell.api.action.lifecycle.Reference;
+import org.apache.karaf.shell.api.action.lifecycle.Service;
+
+/** Completes the names of the configured portals. */
+@Service
+public class PortalNameCompleter extends CandidateCompleter {
+
+    @Reference(optional = true)
+    ConfigurationService configs;
+
+    @Override
+    Collection<String> candidates() {
+        return configs.list(ObjectKind.PORTAL).stream().map(ConfigObject::name).toList();
+    }
+}
