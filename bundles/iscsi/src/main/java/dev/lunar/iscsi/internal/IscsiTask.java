@@ -1,5 +1,6 @@
 package dev.lunar.iscsi.internal;
 
+import dev.lunar.api.IoStatsRecorder;
 import dev.lunar.pdu.DataInPdu;
 import dev.lunar.pdu.ScsiResponsePdu;
 import dev.lunar.spi.buffer.DataBuffer;
@@ -64,6 +65,13 @@ final class IscsiTask implements ScsiTask, CommandWindow.Pending {
     private final int expectedOut;
     private final int maxBurst;
     private final int maxOutstandingR2t;
+    /** When the SCSI Command PDU arrived: the session's latency runs from here to the response. */
+    private final long arrivalNanos = System.nanoTime();
+    /** How the session's statistics count this command (same table as the SCSI core's). */
+    private final IoStatsRecorder.Kind ioKind;
+    /** Set by {@link #finish}: the outcome counted when the task leaves; null means aborted. */
+    private ScsiStatus finalStatus;
+    private boolean finalError;
 
     private State state = State.HELD;
     private boolean slotTaken;
@@ -107,6 +115,7 @@ final class IscsiTask implements ScsiTask, CommandWindow.Pending {
         this.lun = lun;
         this.cdb = cdb;
         this.attribute = attribute;
+        this.ioKind = IoStatsRecorder.kindOf(cdb.limit() > 0 ? cdb.get(0) : 0);
         this.readFlag = readFlag;
         this.writeFlag = writeFlag;
         // RFC 7143 §11.3.5: with R and W both set, EDTL is the write length and AHS type 2 the read length.
@@ -667,17 +676,42 @@ final class IscsiTask implements ScsiTask, CommandWindow.Pending {
             }
             conn.sendResponse(r, hasSense ? DataBuffers.wrap(SenseData.withLengthPrefix(sense)) : null);
         }
+        finalStatus = status;
+        finalError = status == ScsiStatus.CHECK_CONDITION && hasSense && !unitAttention(sense);
         cleanup();
+    }
+
+    /** Sense key UNIT ATTENTION in fixed (70h/71h) or descriptor (72h/73h) format (SPC-4 §4.5). */
+    private static boolean unitAttention(ByteBuffer sense) {
+        int p = sense.position();
+        int code = sense.get(p) & 0x7f;
+        int keyAt = code >= 0x72 ? 1 : 2;
+        return sense.remaining() > keyAt && (sense.get(p + keyAt) & 0x0f) == Sense.UNIT_ATTENTION;
+    }
+
+    /**
+     * Counts the task in its session's statistics once, when it leaves: with its status if it got
+     * one, as an aborted error otherwise (TMF, connection loss). No allocation.
+     */
+    private void countIn(Session session) {
+        if (session == null || held() && finalStatus == null) {
+            // Never reached the SCSI core (dropped with the window at session end): not a command run.
+            return;
+        }
+        long bytes = ioKind == IoStatsRecorder.Kind.READ ? inBytes : outDelivered;
+        session.ioStats().record(ioKind, bytes, System.nanoTime() - arrivalNanos,
+                finalStatus == null || finalError);
     }
 
     /** Releases everything this task holds and frees its slot. Idempotent. */
     private void cleanup() {
         State was = state;
-        state = State.DONE;
         if (was == State.DONE) {
             return;
         }
         Session session = conn.session();
+        countIn(session);
+        state = State.DONE;
         if (heldIn != null) {
             if (session != null) {
                 session.dataInHeld(-heldIn.length());

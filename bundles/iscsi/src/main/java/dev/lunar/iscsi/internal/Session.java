@@ -1,10 +1,12 @@
 package dev.lunar.iscsi.internal;
 
+import dev.lunar.api.IoStatsRecorder;
 import dev.lunar.iscsi.internal.login.SessionParameters;
 import dev.lunar.spi.scsi.DeviceServer;
 import dev.lunar.spi.scsi.Nexus;
 import java.util.HashMap;
 import java.util.Map;
+import java.util.concurrent.CompletableFuture;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -43,6 +45,13 @@ final class Session {
     private volatile boolean closed;
     /** Set once the nexus was closed for good (reinstatement, session end): never reopened. */
     private boolean nexusRetired;
+    /**
+     * The session's I/O counters (TargetService.sessionStats): tasks record into it when they
+     * end, on the I/O thread; management threads snapshot it.
+     */
+    private final IoStatsRecorder ioStats = new IoStatsRecorder();
+    /** Completes once, when the session has ended ({@link #close}); for a kill to wait on. */
+    private final CompletableFuture<Void> ended = new CompletableFuture<>();
 
     Session(IscsiEngine engine, SessionParameters parameters, long isid, int portalGroupTag, int initialCmdSn,
             int queueDepth) {
@@ -205,6 +214,15 @@ final class Session {
         return closed;
     }
 
+    IoStatsRecorder ioStats() {
+        return ioStats;
+    }
+
+    /** Completes (on the I/O thread that closed the session) once the session has ended. */
+    CompletableFuture<Void> ended() {
+        return ended;
+    }
+
     /** A Target Transfer Tag unique among this session's live transfers; never 0xffffffff. */
     int newTargetTransferTag() {
         int t = nextTtt++;
@@ -282,5 +300,6 @@ final class Session {
         tasks.clear();
         retireNexus();
         engine.sessionTable().remove(this);
+        ended.complete(null);
     }
 }

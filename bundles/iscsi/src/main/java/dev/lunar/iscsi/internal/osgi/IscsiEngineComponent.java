@@ -182,17 +182,33 @@ public final class IscsiEngineComponent implements TargetService {
 
     @Override
     public List<dev.lunar.api.SessionStats> sessionStats() {
-        throw new UnsupportedOperationException("session statistics are not counted yet");
+        return dev.lunar.iscsi.internal.SessionAdmin.sessionStats(engine);
     }
 
     @Override
     public List<dev.lunar.api.TransportInfo> transports() {
-        throw new UnsupportedOperationException("transport listing is not available yet");
+        return transportDirectory.list(portals(), dev.lunar.iscsi.internal.SessionAdmin.connectionsByTransport(engine));
     }
 
+    /** Async Message "logout requested", then a close on the timer (SessionAdmin#killSession). */
     @Override
     public java.util.Optional<java.util.concurrent.CompletionStage<Void>> killSession(int tsih, String reason) {
-        throw new UnsupportedOperationException("session kill is not available yet");
+        return dev.lunar.iscsi.internal.SessionAdmin.killSession(engine, tsih, reason, timer,
+                dev.lunar.iscsi.internal.SessionAdmin.LOGOUT_GRACE_SECONDS);
+    }
+
+    /** Transport services with their bundles, for transports(); portals bind them separately. */
+    private final TransportDirectory transportDirectory = new TransportDirectory();
+
+    @Reference(cardinality = ReferenceCardinality.MULTIPLE, policy = ReferencePolicy.DYNAMIC,
+            policyOption = ReferencePolicyOption.GREEDY)
+    void bindTransportListing(dev.lunar.spi.transport.Transport transport,
+            org.osgi.framework.ServiceReference<dev.lunar.spi.transport.Transport> ref) {
+        transportDirectory.add(transport, ref);
+    }
+
+    void unbindTransportListing(dev.lunar.spi.transport.Transport transport) {
+        transportDirectory.remove(transport);
     }
 
     /**
