@@ -280,10 +280,17 @@ public final class LoginNegotiator {
             if (target == null) {
                 throw new LoginFailure(LoginResponse.NOT_FOUND, "no target " + targetName);
             }
+            // Checked before redirection and authentication, as LIO does: an initiator the ACL
+            // does not list learns nothing more, not even where the target went (RFC 7143 §11.13.5)
+            AccessControl.Admission admission = target.admission(initiatorName);
+            if (!admission.admitted()) {
+                throw new LoginFailure(LoginResponse.AUTHORIZATION_FAILURE,
+                        "initiator is not in the access control list of " + target.iqn());
+            }
             if (target.redirectAddress() != null) {
                 return redirect(target);
             }
-            auth = target.auth();
+            auth = target.authFor(admission);
         } else {
             auth = ctx.discoveryAuth() == null ? AuthConfig.none() : ctx.discoveryAuth();
         }

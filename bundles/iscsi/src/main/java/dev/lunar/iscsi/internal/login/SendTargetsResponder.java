@@ -14,6 +14,8 @@ import java.util.Objects;
  * <ul>
  *   <li>{@code SendTargets=All}: discovery sessions only; every configured target with its
  *       addresses. In a normal session the answer is {@code SendTargets=Reject}.
+ *   <li>Targets whose access control list does not admit the session's initiator are never
+ *       listed, whatever was asked.
  *   <li>{@code SendTargets=<iqn>}: that target when it exists; in a normal session only the
  *       session's own target may be named (others yield nothing).
  *   <li>{@code SendTargets=} (empty): the session's own target in a normal session, nothing in a
@@ -90,6 +92,10 @@ public final class SendTargetsResponder {
             }
         }
         for (TargetConfig target : targets) {
+            if (!target.admission(session.initiatorName()).admitted()) {
+                // list only targets this initiator may log in to (RFC 7143 §12.3, as LIO and tgt do)
+                continue;
+            }
             List<KeyValue> entry = new ArrayList<>();
             entry.add(new KeyValue("TargetName", target.iqn()));
             List<String> addresses = ctx.targetAddresses(target.iqn());

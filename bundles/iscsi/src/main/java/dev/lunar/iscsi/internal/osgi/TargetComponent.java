@@ -1,6 +1,7 @@
 package dev.lunar.iscsi.internal.osgi;
 
 import dev.lunar.api.ConfigPids;
+import dev.lunar.iscsi.internal.login.AccessControl;
 import dev.lunar.iscsi.internal.login.AuthConfig;
 import dev.lunar.iscsi.internal.login.ChapCredentials;
 import dev.lunar.iscsi.internal.login.TargetConfig;
@@ -23,7 +24,8 @@ import org.osgi.service.metatype.annotations.Option;
  * {@code alias}, {@code auth} ({@code none} or {@code chap}), {@code chapUser}, {@code chapSecret},
  * {@code mutualUser}, {@code mutualSecret}, {@code insecure} ({@code true} allows logins without
  * CHAP on non-loopback portals), {@code redirect} ({@code host:port[,tpgt]}: every login is
- * redirected there), {@code redirectPermanent}.
+ * redirected there), {@code redirectPermanent}. Which initiators may log in is decided by the
+ * {@value ConfigPids#ACL} entries naming the target ({@link AclComponent}), looked up at each login.
  */
 @Component(configurationPid = ConfigPids.TARGET, configurationPolicy = ConfigurationPolicy.REQUIRE,
         service = {}, immediate = true)
@@ -67,19 +69,35 @@ public final class TargetComponent {
     }
 
     private final IscsiEngineComponent engine;
+    private final AccessControl access;
     private final String name;
 
+    /**
+     * @param acls the bundle's ACL table: logins to this target consult it live (an ACL change
+     *     needs no target change)
+     */
     @Activate
-    public TargetComponent(@Reference IscsiEngineComponent engine, Map<String, Object> properties) {
+    public TargetComponent(@Reference IscsiEngineComponent engine, @Reference AccessControlComponent acls,
+            Map<String, Object> properties) {
+        this(engine, acls.table(), properties);
+    }
+
+    /** A target with its own, empty ACL table (tests). */
+    TargetComponent(IscsiEngineComponent engine, Map<String, Object> properties) {
+        this(engine, new AccessControl(), properties);
+    }
+
+    private TargetComponent(IscsiEngineComponent engine, AccessControl access, Map<String, Object> properties) {
         this.engine = engine;
+        this.access = access;
         this.name = configName(properties);
-        engine.engine().putTarget(name, parse(properties));
+        engine.engine().putTarget(name, parse(properties, access));
     }
 
     /** A changed target keeps its sessions unless its IQN changed (STYLE rule 8). */
     @Modified
     void modified(Map<String, Object> properties) {
-        engine.engine().putTarget(name, parse(properties));
+        engine.engine().putTarget(name, parse(properties, access));
     }
 
     @Deactivate
@@ -95,6 +113,10 @@ public final class TargetComponent {
     }
 
     static TargetConfig parse(Map<String, Object> p) {
+        return parse(p, null);
+    }
+
+    static TargetConfig parse(Map<String, Object> p, AccessControl access) {
         String iqn = string(p, ConfigPids.TARGET_IQN);
         if (iqn == null) {
             throw new IllegalArgumentException("target configuration " + configName(p) + " has no '"
@@ -120,7 +142,7 @@ public final class TargetComponent {
         boolean insecure = Boolean.parseBoolean(String.valueOf(p.getOrDefault("insecure", "false")));
         AuthConfig authConfig = new AuthConfig(chap, credentials, insecure);
         return new TargetConfig(iqn, string(p, ConfigPids.TARGET_ALIAS), authConfig, string(p, "redirect"),
-                Boolean.parseBoolean(String.valueOf(p.getOrDefault("redirectPermanent", "false"))));
+                Boolean.parseBoolean(String.valueOf(p.getOrDefault("redirectPermanent", "false"))), access);
     }
 
     private static byte[] bytes(String s) {

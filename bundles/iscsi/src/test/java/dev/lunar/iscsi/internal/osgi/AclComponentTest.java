@@ -1,0 +1,87 @@
+package dev.lunar.iscsi.internal.osgi;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.lunar.iscsi.internal.login.AccessControl;
+import dev.lunar.iscsi.internal.login.InitiatorAcl;
+import java.util.HashMap;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+
+class AclComponentTest {
+
+    private static final String TARGET = "iqn.2026-01.dev.lunar:disk0";
+    private static final String HOST = "iqn.1993-08.org.debian:01:host";
+
+    private static Map<String, Object> config() {
+        Map<String, Object> m = new HashMap<>();
+        m.put("service.pid", "dev.lunar.acl~host-disk0");
+        m.put("target", TARGET);
+        m.put("initiator", HOST);
+        m.put("luns", "0,2");
+        m.put("readOnly", "true");
+        return m;
+    }
+
+    @Test
+    void parsesLoginKeysAndIgnoresTheScsiOnes() {
+        InitiatorAcl acl = AclComponent.parse(config());
+        assertEquals("host-disk0", acl.configName());
+        assertEquals(TARGET, acl.target());
+        assertEquals(HOST, acl.initiator());
+        assertNull(acl.chap());
+        Map<String, Object> m = config();
+        m.put("chapUser", "host");
+        m.put("chapSecret", "host-secret-123");
+        m.put("mutualUser", "lunar");
+        m.put("mutualSecret", "lunar-secret-456");
+        InitiatorAcl chap = AclComponent.parse(m);
+        assertEquals("host", chap.chap().user());
+        assertTrue(chap.chap().mutual());
+    }
+
+    @Test
+    void badConfigurationsSayWhatToFixWithoutPrintingSecrets() {
+        Map<String, Object> m = config();
+        m.remove("target");
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> AclComponent.parse(m));
+        assertTrue(e.getMessage().contains("host-disk0") && e.getMessage().contains("'target'"), e.getMessage());
+        Map<String, Object> half = config();
+        half.put("chapSecret", "lonely-secret-99");
+        e = assertThrows(IllegalArgumentException.class, () -> AclComponent.parse(half));
+        assertTrue(e.getMessage().contains("chapUser"), e.getMessage());
+        assertFalse(e.getMessage().contains("lonely-secret-99"));
+        Map<String, Object> mutualOnly = config();
+        mutualOnly.put("mutualUser", "lunar");
+        mutualOnly.put("mutualSecret", "lunar-secret-456");
+        assertThrows(IllegalArgumentException.class, () -> AclComponent.parse(mutualOnly));
+        Map<String, Object> same = config();
+        same.put("chapUser", "host");
+        same.put("chapSecret", "the-same-secret");
+        same.put("mutualUser", "lunar");
+        same.put("mutualSecret", "the-same-secret");
+        e = assertThrows(IllegalArgumentException.class, () -> AclComponent.parse(same));
+        assertFalse(e.getMessage().contains("the-same-secret"), e.getMessage());
+    }
+
+    @Test
+    void componentFeedsTheTableLive() {
+        AccessControl table = new AccessControl();
+        AclComponent c = new AclComponent(table, config());
+        assertTrue(table.restricted(TARGET));
+        assertTrue(table.admission(TARGET, HOST).admitted());
+        assertFalse(table.admission(TARGET, "iqn.other").admitted());
+        Map<String, Object> m = config();
+        m.put("initiator", "iqn.other");
+        c.modified(m);
+        assertFalse(table.admission(TARGET, HOST).admitted(), "the change applies to the next login");
+        assertTrue(table.admission(TARGET, "iqn.other").admitted());
+        c.deactivate();
+        assertFalse(table.restricted(TARGET));
+        assertTrue(table.admission(TARGET, HOST).admitted());
+    }
+}
