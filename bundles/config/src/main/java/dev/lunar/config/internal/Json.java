@@ -144,7 +144,7 @@ final class Json {
                     v = number();
                 } else {
                     throw error("expected a value (object, array, string, number, true, false or null) but found "
-                            + describe(ch));
+                            + describe(ch) + (Character.isLetter(ch) ? " (strings need double quotes)" : ""));
                 }
             }
         }
