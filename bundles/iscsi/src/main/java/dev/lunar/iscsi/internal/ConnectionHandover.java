@@ -314,7 +314,7 @@ public final class ConnectionHandover {
      */
     private List<String> adoptAll(List<Parked> detached, Bound to, String what, List<String> failed) {
         List<String> moved = new ArrayList<>(detached.size());
-        long longest = 0;
+        List<CompletableFuture<Long>> resumed = new ArrayList<>(detached.size());
         for (Parked p : detached) {
             IscsiConnection c = p.connection();
             Connection adopted;
@@ -328,14 +328,34 @@ public final class ConnectionHandover {
                 continue;
             }
             c.carriedBy(to.transport());
+            CompletableFuture<Long> stall = new CompletableFuture<>();
             try {
-                // Resume on the new I/O thread even if no PDU arrives to trigger it.
-                adopted.executor().execute(() -> c.adoptedBy(adopted));
+                // Resume on the new I/O thread even if no PDU arrives to trigger it (a PDU that
+                // does arrives first resumes it there the same way; the second call is a no-op).
+                adopted.executor().execute(() -> {
+                    c.adoptedBy(adopted);
+                    stall.complete(engine.nanoTime() - p.parkedAt());
+                });
             } catch (RuntimeException e) {
                 LOG.warn("Connection {}: the adopting transport refused work: {}", adopted.id(), e.toString());
+                stall.complete(engine.nanoTime() - p.parkedAt());
             }
-            longest = Math.max(longest, engine.nanoTime() - p.parkedAt());
+            resumed.add(stall);
             moved.add(adopted.id());
+        }
+        // Wait (bounded) until each connection runs on its new I/O thread, so a caller that moves
+        // it again right away finds it resumed, and the stall measured is quiesce to resume.
+        long longest = 0;
+        long deadline = System.nanoTime() + DETACH_WAIT.toNanos();
+        for (CompletableFuture<Long> stall : resumed) {
+            try {
+                longest = Math.max(longest, stall.get(Math.max(0, deadline - System.nanoTime()), TimeUnit.NANOSECONDS));
+            } catch (ExecutionException | TimeoutException e) {
+                LOG.warn("An adopted connection did not resume within {} s", DETACH_WAIT.toSeconds());
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                break;
+            }
         }
         if (!moved.isEmpty()) {
             LOG.info("{}: {} connection(s) moved in {} ms{}", what, moved.size(),
