@@ -32,11 +32,25 @@ import org.slf4j.LoggerFactory;
  *       write to a page a read is still sending) count too, briefly; a LUN written full needs a
  *       little headroom above its size for them.</li>
  * </ul>
+ *
+ * <p><b>Updates lose the data.</b> A RAM disk's memory belongs to its device, and the device to
+ * this bundle: {@code bundle:update} or {@code bundle:restart} of backend-ramdisk (or any reopen
+ * of the LUN, e.g. a new {@code blockSize}) gives the LUN a blank device. The core keeps the LUN
+ * (identity, sessions; I/O held during the swap) and tells initiators MEDIUM MAY HAVE CHANGED.
+ * Handing the pages to the successor would need the SPI to carry a device's state from one
+ * backend instance to the next in JDK types; it does not today.
  */
-@Component(service = Backend.class, property = Backend.KIND + "=" + RamDiskBackend.KIND_NAME)
+@Component(service = Backend.class, property = {Backend.KIND + "=" + RamDiskBackend.KIND_NAME,
+    RamDiskBackend.PERSISTENT + "=false"})
 public final class RamDiskBackend implements Backend {
 
     static final String KIND_NAME = "ramdisk";
+    /**
+     * Service property telling the SCSI core that a device opened again starts empty, so a LUN
+     * reopened here reports MEDIUM MAY HAVE CHANGED. Wants to be {@code Backend.PERSISTENT} on the
+     * SPI; the core reads the same literal.
+     */
+    static final String PERSISTENT = "lunar.backend.persistent";
 
     private static final Logger LOG = LoggerFactory.getLogger(RamDiskBackend.class);
 

@@ -66,6 +66,8 @@ public final class LunBinding {
     private volatile String mapError;
     /** Registered backends with their {@code lunar.backend.kind}, in arrival order. */
     private final Map<Backend, String> candidates = new LinkedHashMap<>();
+    /** Candidates whose reopened devices start empty (see {@link #backendAdded(Backend, String, boolean)}). */
+    private final Set<Backend> volatileBackends = new java.util.HashSet<>();
     private Backend bound;
     private boolean stopped;
 
@@ -100,8 +102,25 @@ public final class LunBinding {
      *     {@code kind()} when the property is missing)
      */
     public void backendAdded(Backend b, String kind) {
+        backendAdded(b, kind, true);
+    }
+
+    /**
+     * A backend service appeared.
+     *
+     * @param kind its {@code lunar.backend.kind} service property
+     * @param persistent false when a device it opens again starts empty (a RAM disk): a LU that
+     *     had a device before then reports MEDIUM MAY HAVE CHANGED instead of pretending nothing
+     *     happened
+     */
+    public void backendAdded(Backend b, String kind, boolean persistent) {
         management.execute(() -> {
             candidates.put(b, kind);
+            if (persistent) {
+                volatileBackends.remove(b);
+            } else {
+                volatileBackends.add(b);
+            }
             bindIfNeeded();
         });
     }
@@ -116,6 +135,7 @@ public final class LunBinding {
     public void backendRemoved(Backend b) {
         awaitManagement("Releasing backend '" + config.backend() + "'", () -> {
             candidates.remove(b);
+            volatileBackends.remove(b);
             if (bound == b) {
                 unbind("backend '" + config.backend() + "' went away; waiting for a replacement", true);
                 bindIfNeeded();
@@ -244,6 +264,14 @@ public final class LunBinding {
                     || before.writeCache() != after.writeCache())) {
                 // WP (mode parameter header) or WCE (caching page) reads differently now (SPC-4 §5.14).
                 unit.unitAttentions().establishForAll(SenseCodes.UA_MODE_PARAMETERS_CHANGED, null);
+            }
+            if (before != null && volatileBackends.contains(b)) {
+                // A RAM disk reopened (backend bundle updated, options changed) is blank: the data
+                // the initiators wrote is gone, and saying so beats a silently empty disk (SPC-4
+                // 28/00, as after a medium change).
+                LOG.warn("{}: reopened on backend '{}', whose devices start empty; the LUN's previous contents"
+                        + " are gone", unit, c.backend());
+                unit.unitAttentions().establishForAll(SenseCodes.UA_MEDIUM_MAY_HAVE_CHANGED, null);
             }
             LOG.info("{} is ready on backend '{}' ({} blocks of {} bytes)", unit, c.backend(),
                     after.blockCount(), after.blockSize());

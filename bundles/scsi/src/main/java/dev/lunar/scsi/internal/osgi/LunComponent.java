@@ -31,6 +31,14 @@ public final class LunComponent {
 
     private static final Logger LOG = LoggerFactory.getLogger(LunComponent.class);
 
+    /**
+     * Backend service property: {@code false} when a device the backend opens again does not hold
+     * what the previous one held (a RAM disk: its memory dies with the device and with the bundle).
+     * Absent means persistent. Belongs on the SPI as {@code Backend.PERSISTENT}; until then the
+     * ramdisk backend writes the literal.
+     */
+    public static final String PERSISTENT = "lunar.backend.persistent";
+
     private final LunRegistry registry;
     private final LunBinding binding;
 
@@ -45,7 +53,8 @@ public final class LunComponent {
             policyOption = ReferencePolicyOption.GREEDY)
     void bindBackend(Backend backend, Map<String, Object> properties) {
         Object kind = properties.get(Backend.KIND);
-        binding.backendAdded(backend, kind == null ? backend.kind() : String.valueOf(kind));
+        boolean persistent = !"false".equalsIgnoreCase(String.valueOf(properties.get(PERSISTENT)));
+        binding.backendAdded(backend, kind == null ? backend.kind() : String.valueOf(kind), persistent);
     }
 
     /**

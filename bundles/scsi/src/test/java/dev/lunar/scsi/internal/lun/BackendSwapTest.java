@@ -155,6 +155,20 @@ class BackendSwapTest {
     }
 
     @Test
+    void aRamDiskStyleBackendThatComesBackEmptySaysTheMediumMayHaveChanged() {
+        LunBinding b = inline(config("d", 0));
+        MemoryBackend first = new MemoryBackend("mem");
+        b.backendAdded(first, "mem", false);
+        readyAfterUas(0).assertGood(); // first open: no such UA, nothing was lost
+        b.backendRemoved(first);
+        TestPort held = tur(0);
+        b.backendAdded(new MemoryBackend("mem"), "mem", false);
+        held.assertGood();
+        tur(0).assertCheckCondition(0x6, 0x28, 0x00);
+        tur(0).assertGood();
+    }
+
+    @Test
     void reservationsAndModePagesSurviveTheSwap() {
         LunBinding b = inline(config("d", 0));
         MemoryBackend first = new MemoryBackend("mem");
