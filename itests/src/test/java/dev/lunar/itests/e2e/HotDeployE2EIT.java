@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.lunar.itests.FreePorts;
+import dev.lunar.itests.e2e.VendorTransportDeployment.Status;
 import dev.lunar.itests.e2e.conformance.LunConfigs;
 import java.io.IOException;
 import java.io.InputStream;
@@ -14,7 +15,6 @@ import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -24,7 +24,6 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.Random;
 import java.util.concurrent.TimeUnit;
-import java.util.function.Predicate;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.junit.jupiter.api.BeforeAll;
@@ -38,38 +37,29 @@ import org.junit.jupiter.api.io.TempDir;
  * again, the portal listens again. Meanwhile a session on the default {@code tcp} portal keeps
  * doing verified I/O and nothing else in the distribution restarts.
  *
- * <p>The jar comes from the system property {@value #JAR_PROPERTY} (set by itests/pom.xml).
+ * <p>The jar comes from the system property {@value VendorTransportDeployment#JAR_PROPERTY} (set by
+ * itests/pom.xml).
  */
 class HotDeployE2EIT extends LunarE2ETest {
 
-    /** System property naming the example vendor transport jar. */
-    static final String JAR_PROPERTY = "lunar.vendor.transport.jar";
-
-    private static final String KIND = "vendor-tcp";
-    private static final String BUNDLE = "dev.lunar.example-vendor-transport";
-    /** The name in deploy/; fileinstall installs any *.jar there and uninstalls it when it goes. */
-    private static final String DEPLOYED_NAME = "lunar-example-vendor-transport.jar";
+    private static final String KIND = VendorTransportDeployment.KIND;
+    private static final String BUNDLE = VendorTransportDeployment.SYMBOLIC_NAME;
     private static final String PORTAL = "vendor";
     private static final String HELD_IQN = "iqn.2026-11.dev.lunar:hotdeploy-held";
     private static final String VENDOR_IQN = "iqn.2026-11.dev.lunar:hotdeploy-vendor";
     private static final int LUN_BYTES = 8 << 20;
     private static final int IMAGE_BYTES = 2 << 20;
     private static final int BLOCK = 64 << 10;
-    /** fileinstall polls deploy/ and etc/ every second; the rest is bundle start and portal bind. */
-    private static final Duration CHANGE_TIMEOUT = Duration.ofSeconds(60);
 
-    private Path vendorJar;
     private int vendorPort;
 
     @BeforeAll
     void addTargetsAndFindTheJar() {
-        vendorJar = Path.of(System.getProperty(JAR_PROPERTY, "../examples/vendor-transport/target/"
-                + "lunar-example-vendor-transport-" + System.getProperty("lunar.version", "0.1.0-SNAPSHOT") + ".jar"));
-        assertTrue(Files.isRegularFile(vendorJar), () -> "no example vendor transport at " + vendorJar.toAbsolutePath()
-                + ": build it first (mvn -o -pl examples/vendor-transport install)");
+        VendorTransportDeployment.jar();
         vendorPort = FreePorts.pick(1)[0];
         LunConfigs.addTarget(lunar, "hotdeploy-held", HELD_IQN);
-        LunConfigs.addLun(lunar, "hotdeploy-held-0", HELD_IQN, 0, "ramdisk", Map.of("size", Integer.toString(LUN_BYTES)));
+        LunConfigs.addLun(lunar, "hotdeploy-held-0", HELD_IQN, 0, "ramdisk",
+                Map.of("size", Integer.toString(LUN_BYTES)));
         LunConfigs.addTarget(lunar, "hotdeploy-vendor", VENDOR_IQN);
         LunConfigs.addLun(lunar, "hotdeploy-vendor-0", VENDOR_IQN, 0, "ramdisk",
                 Map.of("size", Integer.toString(LUN_BYTES)));
@@ -88,14 +78,13 @@ class HotDeployE2EIT extends LunarE2ETest {
             held.write(0x11, 0);
 
             // Dropped in: the bundle starts, a portal configured for its kind listens through it.
-            deploy();
-            awaitStatus("bundle " + BUNDLE + " Active", s -> bundleState(s).filter("Active"::equals).isPresent());
-            writePortalConfig();
-            List<String> listening = awaitStatus("portal " + PORTAL + " LISTENING",
-                    s -> portalRow(s).filter(r -> r.get(4).equals("LISTENING")).isPresent());
-            List<String> row = portalRow(listening).orElseThrow();
-            assertEquals(List.of(PORTAL, "127.0.0.1", Integer.toString(vendorPort), KIND), row.subList(0, 4),
-                    "lunar:status portal row");
+            VendorTransportDeployment.deploy(lunar);
+            VendorTransportDeployment.awaitStatus(lunar, "bundle " + BUNDLE + " Active",
+                    s -> s.bundleState(BUNDLE).equals(Optional.of("Active")));
+            VendorTransportDeployment.addPortal(lunar, PORTAL, vendorPort);
+            Status listening = VendorTransportDeployment.awaitListening(lunar, PORTAL);
+            assertEquals(List.of(PORTAL, "127.0.0.1", Integer.toString(vendorPort), KIND),
+                    listening.portal(PORTAL).orElseThrow().subList(0, 4), "lunar:status portal row");
 
             // Used by real initiators: discovery, INQUIRY, and a data round trip with qemu-img.
             String targets = assertSucceeded(runIscsiTool("iscsi-ls", "-s", vendorUrl("")));
@@ -109,18 +98,19 @@ class HotDeployE2EIT extends LunarE2ETest {
                     back.toString());
             assertArrayEquals(image, Arrays.copyOf(Files.readAllBytes(back), IMAGE_BYTES),
                     "bytes read back through vendor-tcp differ from those written through it");
-            assertTrue(countLog("logged in to " + Pattern.quote(VENDOR_IQN) + " via vendor-tcp-\\d+ \\(" + KIND + "\\)") > 0,
+            String vendorLogin = "logged in to " + Pattern.quote(VENDOR_IQN) + " via vendor-tcp-\\d+ \\(vendor-tcp\\)";
+            assertTrue(countLog(vendorLogin) > 0,
                     "no login through the vendor transport was logged with its kind and connection id\n"
                             + lunar.diagnostics());
             held.verify(0x11, 0);
             held.write(0x22, BLOCK);
 
             // Taken away: the portal stays configured and waits; the tcp portal and its session go on.
-            Files.delete(lunar.home().resolve("deploy").resolve(DEPLOYED_NAME));
-            List<String> waiting = awaitStatus("portal " + PORTAL + " WAITING and bundle gone",
-                    s -> bundleState(s).isEmpty() && portalRow(s).filter(r -> r.get(4).equals("WAITING")).isPresent());
-            assertEquals("no transport of kind " + KIND, portalRow(waiting).orElseThrow().get(5));
-            assertEquals("LISTENING", portalRow(waiting, "default").orElseThrow().get(4), "the tcp portal");
+            VendorTransportDeployment.undeploy(lunar);
+            Status waiting = VendorTransportDeployment.awaitStatus(lunar, "portal " + PORTAL + " WAITING, bundle gone",
+                    s -> s.bundleState(BUNDLE).isEmpty() && s.portalState(PORTAL).equals(Optional.of("WAITING")));
+            assertEquals("no transport of kind " + KIND, waiting.portal(PORTAL).orElseThrow().get(5));
+            assertEquals(Optional.of("LISTENING"), waiting.portalState("default"), "the tcp portal");
             awaitRefused(vendorPort);
             held.verify(0x11, 0);
             held.verify(0x22, BLOCK);
@@ -130,10 +120,8 @@ class HotDeployE2EIT extends LunarE2ETest {
 
             // Dropped in again: the same portal listens again, and the LUN (which never depended
             // on the transport) still holds what was written through the first instance.
-            deploy();
-            awaitStatus("bundle " + BUNDLE + " Active and portal " + PORTAL + " LISTENING",
-                    s -> bundleState(s).filter("Active"::equals).isPresent()
-                            && portalRow(s).filter(r -> r.get(4).equals("LISTENING")).isPresent());
+            VendorTransportDeployment.deploy(lunar);
+            VendorTransportDeployment.awaitListening(lunar, PORTAL);
             QemuTools.succeed("qemu-img", "compare", "-f", "raw", "-F", "raw", source.toString(),
                     vendorUrl("/" + VENDOR_IQN + "/0"));
             held.verify(0x11, 0);
@@ -155,83 +143,9 @@ class HotDeployE2EIT extends LunarE2ETest {
         return "iscsi://127.0.0.1:" + vendorPort + suffix;
     }
 
-    /** Copies the jar beside deploy/ and renames it in, so fileinstall never sees half a jar. */
-    private void deploy() {
-        Path deploy = lunar.home().resolve("deploy");
-        Path partial = lunar.home().resolve(DEPLOYED_NAME + ".partial");
-        try {
-            Files.copy(vendorJar, partial, StandardCopyOption.REPLACE_EXISTING);
-            Files.move(partial, deploy.resolve(DEPLOYED_NAME), StandardCopyOption.ATOMIC_MOVE);
-        } catch (IOException e) {
-            throw new UncheckedIOException("could not deploy " + vendorJar + " into " + deploy, e);
-        }
-    }
-
-    /** etc/dev.lunar.portal-vendor.cfg, renamed into place for the same reason as the jar. */
-    private void writePortalConfig() {
-        String text = "# written by HotDeployE2EIT\naddress = 127.0.0.1\nport = " + vendorPort + "\ntransport = " + KIND + "\n";
-        Path partial = lunar.home().resolve("portal-vendor.cfg.partial");
-        try {
-            Files.writeString(partial, text, StandardCharsets.UTF_8);
-            Files.move(partial, lunar.home().resolve("etc/dev.lunar.portal-" + PORTAL + ".cfg"),
-                    StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        }
-    }
-
-    /** Polls {@code lunar:status --no-format} until {@code done} holds; returns that output. */
-    private List<String> awaitStatus(String what, Predicate<List<String>> done) {
-        Instant deadline = Instant.now().plus(CHANGE_TIMEOUT);
-        ToolResult last;
-        do {
-            last = lunar.shell("lunar:status --no-format");
-            if (last.succeeded()) {
-                List<String> lines = last.output().lines().toList();
-                if (done.test(lines)) {
-                    return lines;
-                }
-            }
-            sleep(500);
-        } while (Instant.now().isBefore(deadline) && lunar.isAlive());
-        throw new AssertionError("not seen within " + CHANGE_TIMEOUT + ": " + what + "; last lunar:status: "
-                + last.describe() + "\n" + lunar.diagnostics());
-    }
-
-    /** The cells of the first row of table {@code section} whose cell {@code column} is {@code value}. */
-    private static Optional<List<String>> row(List<String> status, String section, int column, String value) {
-        boolean inSection = false;
-        for (String line : status) {
-            if (line.isBlank()) {
-                inSection = false;
-            } else if (line.equals(section)) {
-                inSection = true;
-            } else if (inSection) {
-                List<String> cells = Arrays.stream(line.split("\t", -1)).map(String::trim).toList();
-                if (cells.size() > column && cells.get(column).equals(value)) {
-                    return Optional.of(cells);
-                }
-            }
-        }
-        return Optional.empty();
-    }
-
-    private static Optional<List<String>> portalRow(List<String> status, String name) {
-        return row(status, "Portals", 0, name);
-    }
-
-    private static Optional<List<String>> portalRow(List<String> status) {
-        return portalRow(status, PORTAL);
-    }
-
-    /** The vendor bundle's state as lunar:status lists it (Lunar bundles: ID, name, version, state). */
-    private static Optional<String> bundleState(List<String> status) {
-        return row(status, "Bundles", 1, BUNDLE).map(cells -> cells.get(3));
-    }
-
     /** Waits until nothing accepts connections on {@code port} (a closed listener may linger a moment). */
     private void awaitRefused(int port) {
-        Instant deadline = Instant.now().plus(CHANGE_TIMEOUT);
+        Instant deadline = Instant.now().plus(VendorTransportDeployment.CHANGE_TIMEOUT);
         while (LunarProcess.portOpen(port)) {
             if (Instant.now().isAfter(deadline)) {
                 throw new AssertionError("port " + port + " still accepts connections after its transport left\n"
