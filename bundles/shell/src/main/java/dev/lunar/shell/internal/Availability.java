@@ -30,7 +30,7 @@ final class Availability {
      * Runs {@code call}; an {@link UnsupportedOperationException} (a service method this version
      * does not implement yet) becomes an {@link IllegalStateException} saying so.
      *
-     * @param what the feature as a noun phrase, for example "session statistics"
+     * @param what the feature as a noun phrase, for example "session I/O counting"
      */
     static <T> T feature(Supplier<T> call, String what) {
         try {

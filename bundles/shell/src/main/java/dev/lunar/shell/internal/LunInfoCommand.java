@@ -53,7 +53,7 @@ public class LunInfoCommand implements Action {
                     .map(LunInfoCommand::sample).toList();
             StatsReport.printTotals(System.out, format, "LUN", "Target", samples);
         } catch (UnsupportedOperationException notYet) {
-            System.out.println(Availability.notAvailable("LUN statistics"));
+            System.out.println(Availability.notAvailable("LUN I/O counting"));
         }
         return null;
     }

@@ -47,7 +47,7 @@ public class SessionInfoCommand implements Action {
                     .map(s -> new StatsReport.Sample(Integer.toString(s.tsih()), s.initiator(), s.io())).toList();
             StatsReport.printTotals(System.out, format, "TSIH", "Initiator", samples);
         } catch (UnsupportedOperationException notYet) {
-            System.out.println(Availability.notAvailable("session statistics"));
+            System.out.println(Availability.notAvailable("session I/O counting"));
         }
         return null;
     }

@@ -115,14 +115,14 @@ public class StatsCommand implements Action {
         List<Section> sections = new ArrayList<>();
         if (all || lun != null) {
             LunService service = Availability.running(luns, LunService.class, "The SCSI core");
-            sections.add(new Section("LUNs", "LUN", "Target", "LUN statistics",
+            sections.add(new Section("LUNs", "LUN", "Target", "LUN I/O counting",
                     () -> service.lunStats().stream().map(LunInfoCommand::sample).toList(), lun,
                     "There is no LUN named '" + lun + "' with statistics; lunar:lun-list shows the LUNs."));
         }
         if (all || session != null) {
             TargetService service = Availability.running(targets, TargetService.class, "The iSCSI engine");
             String tsih = session == null ? null : session.toString();
-            sections.add(new Section("Sessions", "TSIH", "Initiator", "session statistics",
+            sections.add(new Section("Sessions", "TSIH", "Initiator", "session I/O counting",
                     () -> service.sessionStats().stream().map(s -> new StatsReport.Sample(
                             Integer.toString(s.tsih()), s.initiator(), s.io())).toList(), tsih,
                     "There is no session with TSIH " + tsih + "; lunar:session-list shows the sessions."));
