@@ -54,6 +54,9 @@ class IscsiTestCuE2EIT extends LunarE2ETest {
     private static final Duration SUITE_TIMEOUT = Duration.ofSeconds(180);
     private static final String LUN_SIZE = "256M";
     private static final long LUN_BYTES = 256L << 20;
+    private static final String SANITIZE_LUN_SIZE = "64M";
+    /** 64 MiB at 8 MiB/s: eight seconds per overwrite, three more than Sanitize.Reset needs. */
+    private static final String SANITIZE_RATE = "8M";
     private static final String IQN_PREFIX = "iqn.2026-11.dev.lunar:cu-";
     /**
      * LUNs some suites need besides a backend's plain writable LUN. Whole suites move, so every test
@@ -74,7 +77,14 @@ class IscsiTestCuE2EIT extends LunarE2ETest {
          */
         ONE_BLOCK_PER_PHYSICAL("-lbppb1", "one logical block per physical block"),
         /** Removable media (INQUIRY RMB=1): PREVENT ALLOW and START STOP UNIT LOEJ skip without it. */
-        REMOVABLE("-rm", "removable LUN");
+        REMOVABLE("-rm", "removable LUN"),
+        /**
+         * A SANITIZE OVERWRITE that lasts several seconds: Sanitize.Reset checks about five seconds
+         * after starting one that it is still running across aborts, resets and a re-login. A small
+         * LUN with a paced overwrite ({@code sanitizeRate}, as a slow medium would be) keeps the
+         * other Sanitize tests, which overwrite the whole LUN too, short.
+         */
+        SLOW_SANITIZE("-san", "64 MiB LUN whose SANITIZE OVERWRITE is paced to 8 MiB/s");
 
         private final String suffix;
         /** What the LUN is, for failure messages and the summary. */
@@ -93,7 +103,8 @@ class IscsiTestCuE2EIT extends LunarE2ETest {
             "CompareAndWrite", Role.PHYSICAL_4K,
             "GetLBAStatus", Role.ONE_BLOCK_PER_PHYSICAL,
             "PreventAllow", Role.REMOVABLE,
-            "StartStopUnit", Role.REMOVABLE);
+            "StartStopUnit", Role.REMOVABLE,
+            "Sanitize", Role.SLOW_SANITIZE);
 
     /**
      * Suites run with the URL once. Given twice, this libiscsi reuses the suite-long multipath
@@ -101,9 +112,14 @@ class IscsiTestCuE2EIT extends LunarE2ETest {
      * session still holds the BUS DEVICE RESET unit attention (29/03) from the previous test's
      * LOGICAL UNIT RESET, which SAM-5 establishes for every I_T nexus, so the test's eject sees the
      * UA instead of MEDIUM REMOVAL PREVENTED. With one URL the test logs in a fresh nexus, as it
-     * means to.
+     * means to. Sanitize likewise: Sanitize.Reservations takes a RESERVE(6) on its "second
+     * connection" and ends by destroying that context; given the URL twice this is the suite-long
+     * multipath session, which stays logged in and so rightly keeps the reservation (only release,
+     * a reset or I_T nexus loss ends it), and Sanitize.Reset's SANITIZE then gets RESERVATION
+     * CONFLICT. With one URL the second connection is the test's own and its logout ends the
+     * reservation.
      */
-    private static final Set<String> SINGLE_PATH_SUITES = Set.of("PreventAllow");
+    private static final Set<String> SINGLE_PATH_SUITES = Set.of("PreventAllow", "Sanitize");
 
     private final ExpectedSkips expectedSkips = ExpectedSkips.load();
     private final ExpectedSkips knownDeviations = ExpectedSkips.load(ExpectedSkips.DEVIATIONS);
@@ -132,6 +148,12 @@ class IscsiTestCuE2EIT extends LunarE2ETest {
     @BeforeAll
     void configureLuns() throws IOException {
         suites = IscsiTestCu.listFamilyAll();
+        // -Dlunar.cu.suites=Sanitize,Inquiry runs only those suites (while working on one).
+        String only = System.getProperty("lunar.cu.suites", "").trim();
+        if (!only.isEmpty()) {
+            Set<String> wanted = Set.of(only.split("\\s*,\\s*"));
+            suites.keySet().retainAll(wanted);
+        }
         Path images = Files.createDirectories(lunar.home().resolve("luns"));
         Path readOnlyImage = images.resolve("cu-file-ro.img");
         // A read-only file LUN never creates its file: make it as an admin would, sparse.
@@ -143,7 +165,8 @@ class IscsiTestCuE2EIT extends LunarE2ETest {
                 new Backend("ramdisk", Map.of("size", LUN_SIZE), Map.of(
                         Role.READ_ONLY, Map.of("size", LUN_SIZE, "readOnly", "true"),
                         Role.PHYSICAL_4K, Map.of("size", LUN_SIZE, "physicalBlockSize", "4096"),
-                        Role.REMOVABLE, Map.of("size", LUN_SIZE, "removable", "true"))),
+                        Role.REMOVABLE, Map.of("size", LUN_SIZE, "removable", "true"),
+                        Role.SLOW_SANITIZE, Map.of("size", SANITIZE_LUN_SIZE, "sanitizeRate", SANITIZE_RATE))),
                 // A file LUN reports its file system's block size as the physical block (4096 on
                 // ext4), so its writable LUN serves PHYSICAL_4K, and 4096-byte logical blocks give
                 // one logical block per physical block.
@@ -152,7 +175,14 @@ class IscsiTestCuE2EIT extends LunarE2ETest {
                         Role.ONE_BLOCK_PER_PHYSICAL, Map.of("path", images.resolve("cu-file-4096.img").toString(),
                                 "size", LUN_SIZE, "create", "true", "blockSize", "4096"),
                         Role.REMOVABLE, Map.of("path", images.resolve("cu-file-rm.img").toString(), "size", LUN_SIZE,
-                                "create", "true", "removable", "true"))));
+                                "create", "true", "removable", "true"),
+                        Role.SLOW_SANITIZE, Map.of("path", images.resolve("cu-file-san.img").toString(),
+                                "size", SANITIZE_LUN_SIZE, "create", "true", "sanitizeRate", SANITIZE_RATE))));
+        // Sanitize.Reset polls TEST UNIT READY with 60 s sleeps in between, answering no NOP-In
+        // meanwhile (libiscsi's synchronous API only reads while a command waits). The default
+        // ping timeout would close that connection, the re-login makes a new I_T nexus whose
+        // POWER ON unit attention fails the next poll, and the loop never ends.
+        lunar.setProperty("etc/dev.lunar.iscsi.cfg", "nopTimeoutSeconds", "150");
         for (Backend backend : backends) {
             LunConfigs.addTarget(lunar, "cu-" + backend.name(), backend.iqn());
             LunConfigs.addLun(lunar, "cu-" + backend.name() + "-0", backend.iqn(), 0, backend.name(), backend.writable());
