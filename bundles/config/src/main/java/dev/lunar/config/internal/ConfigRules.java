@@ -231,6 +231,7 @@ final class ConfigRules {
                         + "give it another address or port");
             }
         }
+        wildcardConflicts(portalsByEndpoint.values(), concerned);
         for (ConfigObject o : sorted) {
             if (o.kind() != ObjectKind.LUN && o.kind() != ObjectKind.ACL) {
                 continue;
@@ -249,6 +250,31 @@ final class ConfigRules {
                 String initiator = IscsiNames.canonical(o.properties().get(ConfigPids.ACL_INITIATOR));
                 conflict(aclsByInitiator, iqn + " " + initiator, o, concerned, "repeats the entry for initiator "
                         + initiator + " on target " + iqn + " of acl '%s'; change that one instead");
+            }
+        }
+    }
+
+    /**
+     * A wildcard listener (0.0.0.0, ::) takes its port on every address, so the operating system
+     * refuses a second listener on that port (EADDRINUSE): refuse it here, with a sentence, instead.
+     */
+    private static void wildcardConflicts(Collection<ConfigObject> portals, Predicate<ConfigObject> concerned) {
+        List<ConfigObject> sorted = new ArrayList<>(portals);
+        sorted.sort(java.util.Comparator.comparing(ConfigObject::name));
+        for (ConfigObject wildcard : sorted) {
+            String endpoint = endpoint(wildcard);
+            if (!endpoint.startsWith("0.0.0.0:") && !endpoint.startsWith("[0:0:0:0:0:0:0:0]:")) {
+                continue;
+            }
+            String port = endpoint.substring(endpoint.lastIndexOf(':') + 1);
+            for (ConfigObject other : sorted) {
+                String otherEndpoint = endpoint(other);
+                if (other != wildcard && otherEndpoint.endsWith(":" + port)
+                        && (concerned.test(wildcard) || concerned.test(other))) {
+                    throw new IllegalArgumentException("portal '" + wildcard.name() + "' listens on " + endpoint
+                            + ", every address of port " + port + ", so portal '" + other.name() + "' ("
+                            + otherEndpoint + ") cannot listen too; remove one of them or change a port");
+                }
             }
         }
     }

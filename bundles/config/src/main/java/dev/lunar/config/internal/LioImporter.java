@@ -266,6 +266,17 @@ final class LioImporter {
             }
             return;
         }
+        List<ConfigObject> together = new ArrayList<>(portalsByEndpoint.values());
+        ConfigObject candidate = new ConfigObject(ObjectKind.PORTAL, "portal-" + address + "-" + port, props);
+        together.add(candidate);
+        try {
+            ConfigRules.checkTogether(together, o -> o == candidate);
+        } catch (IllegalArgumentException conflict) {
+            // LIO binds IPv6 portals IPV6_V6ONLY, so 0.0.0.0 and [::0] on one port coexist there.
+            unmapped.add("Portal " + address + ":" + port + " of target " + wwn + " is not imported: it would share "
+                    + "its port with a wildcard portal imported before it, which one Lunar listener cannot do.");
+            return;
+        }
         String name = unique(ObjectKind.PORTAL, sanitize(address.replace(':', '-')) + "-" + port);
         ConfigObject portal = new ConfigObject(ObjectKind.PORTAL, name, props);
         portalsByEndpoint.put(endpoint, portal);

@@ -187,6 +187,19 @@ class ConfigurationComponentTest {
     }
 
     @Test
+    void aWildcardPortalTakesItsPortOnEveryAddress() {
+        karafDefaults();
+        assertRefused("portal 'any' listens on 0.0.0.0:3260, every address of port 3260, so portal 'default' "
+                + "(127.0.0.1:3260) cannot listen too", () -> service.create(ObjectKind.PORTAL, "any",
+                        Map.of("address", "0.0.0.0")));
+        assertRefused("portal 'any6' listens on [0:0:0:0:0:0:0:0]:3260",
+                () -> service.create(ObjectKind.PORTAL, "any6", Map.of("address", "::", "port", "3260")));
+        service.create(ObjectKind.PORTAL, "any", Map.of("address", "0.0.0.0", "port", "3261"));
+        assertRefused("so portal 'local' (127.0.0.2:3261) cannot listen too",
+                () -> service.create(ObjectKind.PORTAL, "local", Map.of("address", "127.0.0.2", "port", "3261")));
+    }
+
+    @Test
     void updateChangesOnlyWhatDiffersAndValidates() {
         karafDefaults();
         ConfigObject changed = service.update(ObjectKind.LUN, "default-0", Map.of("size", "2GiB", "removable", "true"),
