@@ -13,7 +13,8 @@ import org.osgi.service.metatype.annotations.ObjectClassDefinition;
                 + "Every key not listed here is passed to the backend as an option.")
 @interface LunConfiguration {
 
-    @AttributeDefinition(description = "IQN of the target the LUN is mapped into")
+    @AttributeDefinition(required = false,
+            description = "IQN of the target the LUN is mapped into; without it the LUN is configured but unmapped")
     String target();
 
     @AttributeDefinition(description = "LUN number, 0..16383")
@@ -21,4 +22,8 @@ import org.osgi.service.metatype.annotations.ObjectClassDefinition;
 
     @AttributeDefinition(description = "Backend kind (lunar.backend.kind), e.g. ramdisk or file")
     String backend();
+
+    @AttributeDefinition(required = false, min = "0", max = "3600",
+            description = "Seconds I/O is held while the backend is replaced (bundle update) before NOT READY; 0: no hold")
+    int backendGraceSeconds() default 20;
 }
