@@ -280,6 +280,26 @@ class BackendSwapTest {
     }
 
     @Test
+    void theHoldIsBoundedByTheTaskSet() {
+        LunBinding b = inline(config("d", 0));
+        MemoryBackend first = new MemoryBackend("mem");
+        b.backendAdded(first);
+        readyAfterUas(0).assertGood();
+        b.backendRemoved(first);
+        java.util.List<TestPort> held = new java.util.ArrayList<>();
+        for (int i = 0; i < LunBinding.QUEUE_DEPTH; i++) {
+            held.add(tur(0));
+        }
+        assertEquals(LunBinding.QUEUE_DEPTH, BackendHold.of(b.logicalUnit()).heldNow());
+        TestPort over = tur(0);
+        assertEquals(dev.lunar.spi.scsi.ScsiStatus.TASK_SET_FULL, over.status(), "one more than the task set holds");
+        b.backendAdded(new MemoryBackend("mem"));
+        for (TestPort p : held) {
+            p.assertGood();
+        }
+    }
+
+    @Test
     void openFailureAfterASwapAnswersTheHeldCommandsNotReadyManualIntervention() {
         LunBinding b = inline(config("d", 0));
         MemoryBackend first = new MemoryBackend("mem");

@@ -8,6 +8,7 @@ import dev.lunar.scsi.internal.MemoryBlockDevice;
 import dev.lunar.scsi.internal.command.CommandTable;
 import dev.lunar.scsi.internal.lun.LunBinding;
 import dev.lunar.scsi.internal.lun.LunConfig;
+import dev.lunar.scsi.internal.sense.SenseCodes;
 import dev.lunar.scsi.internal.target.DeviceServerCore;
 import dev.lunar.spi.backend.Backend;
 import dev.lunar.spi.backend.BlockDevice;
@@ -88,5 +89,47 @@ class LunComponentTest {
         c.deactivate();
         assertTrue(removed.contains(b));
         assertEquals(1, opened.size());
+    }
+
+    @Test
+    void aBadChangeKeepsThePreviousConfiguration() {
+        LunComponent c = new LunComponent(registry, props("64K"));
+        LunBinding b = created.get(0);
+        Map<String, Object> bad = props("128K");
+        bad.put(LunConfig.BACKEND_GRACE_SECONDS, "forever");
+        c.modified(bad);
+        assertEquals("64K", b.config().options().get("size"), "nothing of the bad configuration applied");
+        Map<String, Object> unmapped = props("64K");
+        unmapped.remove("target");
+        c.modified(unmapped);
+        assertEquals("UNMAPPED", b.info().state());
+        c.deactivate();
+    }
+
+    @Test
+    void aBackendMarkedNotPersistentIsForwardedAsSuch() {
+        String nexus = core.openNexus("iqn.2026-01.dev.lunar:web", "i,i,0x1", "t,0x1", 1, false).name();
+        LunComponent c = new LunComponent(registry, props("64K"));
+        LunBinding b = created.get(0);
+        Backend ram = new Backend() {
+            @Override
+            public String kind() {
+                return "ram";
+            }
+
+            @Override
+            public BlockDevice open(String name, Map<String, String> options) {
+                return new MemoryBlockDevice(MemoryBlockDevice.geometry(128, 8));
+            }
+        };
+        c.bindBackend(ram, Map.of(Backend.KIND, "ram", LunComponent.PERSISTENT, "false"));
+        c.unbindBackend(ram);
+        c.bindBackend(ram, Map.of(Backend.KIND, "ram", LunComponent.PERSISTENT, "false"));
+        List<dev.lunar.spi.scsi.Sense> pending = new ArrayList<>();
+        for (dev.lunar.spi.scsi.Sense s; (s = b.logicalUnit().unitAttentions().take(nexus)) != null; ) {
+            pending.add(s);
+        }
+        assertTrue(pending.contains(SenseCodes.UA_MEDIUM_MAY_HAVE_CHANGED), pending.toString());
+        c.deactivate();
     }
 }
