@@ -45,8 +45,13 @@ abstract class IoMode {
     /** Describes the (deregistered, still open) socket of {@code channel} as an endpoint object. */
     abstract Object endpoint(Channel channel);
 
-    /** Closes a detached endpoint that nobody adopted. */
-    abstract void closeEndpoint(Object endpoint) throws IOException;
+    /**
+     * What closes a detached endpoint nobody adopted, prepared now. A detached connection may
+     * outlive the bundle revision that detached it ({@code bundle:update}); preparing the closer while the
+     * revision is live means closing it after the update needs no class loading from a revision
+     * that is gone (where that would fail, the socket would leak).
+     */
+    abstract java.io.Closeable endpointCloser(Object endpoint);
 
     /**
      * A new, unregistered channel over the endpoint of {@code detached}.
@@ -77,8 +82,8 @@ abstract class IoMode {
         }
 
         @Override
-        void closeEndpoint(Object endpoint) throws IOException {
-            ((SocketChannel) endpoint).close();
+        java.io.Closeable endpointCloser(Object endpoint) {
+            return (SocketChannel) endpoint;
         }
 
         @Override
@@ -117,8 +122,10 @@ abstract class IoMode {
         }
 
         @Override
-        void closeEndpoint(Object endpoint) throws IOException {
-            new FileDescriptor((Integer) endpoint).close();
+        java.io.Closeable endpointCloser(Object endpoint) {
+            // A FileDescriptor does not close its descriptor when collected: holding one is safe.
+            FileDescriptor fd = new FileDescriptor((Integer) endpoint);
+            return fd::close;
         }
 
         @Override

@@ -19,6 +19,8 @@ final class TcpDetachedConnection implements DetachedConnection {
     private final Object endpoint;
     private final ConnectionSettings settings;
     private final ByteBuffer unread;
+    /** Prepared while this bundle revision is live (see IoMode#endpointCloser). */
+    private final java.io.Closeable closer;
     /** Set once the endpoint has a new owner (adopted) or is closed; then close() must not touch it. */
     private final AtomicBoolean released = new AtomicBoolean();
 
@@ -28,6 +30,7 @@ final class TcpDetachedConnection implements DetachedConnection {
         this.endpoint = endpoint;
         this.settings = settings;
         this.unread = unread.asReadOnlyBuffer();
+        this.closer = mode.endpointCloser(endpoint);
     }
 
     @Override
@@ -61,7 +64,7 @@ final class TcpDetachedConnection implements DetachedConnection {
             return;
         }
         try {
-            mode.closeEndpoint(endpoint);
+            closer.close();
             LOG.info("Detached connection {} closed without an adopter", id);
         } catch (IOException e) {
             LOG.warn("Closing detached connection {} failed: {}", id, e.toString());

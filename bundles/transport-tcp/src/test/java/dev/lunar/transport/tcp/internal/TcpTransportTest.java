@@ -220,6 +220,37 @@ class TcpTransportTest {
         }
     }
 
+    /**
+     * A detached connection survives its transport's deactivate (the iscsi bundle parks it while
+     * the bundle updates) and, when nobody adopts it, close() really closes the socket in both
+     * modes: the peer sees end of stream.
+     */
+    @Test
+    void detachedConnectionOutlivesItsTransportAndClosesWhenNobodyAdoptsIt() throws Exception {
+        for (boolean epoll : new boolean[] {false, true}) {
+            if (epoll && !Epoll.isAvailable()) {
+                continue;
+            }
+            TcpTransport t = new TcpTransport(new TcpTransport.Options(1, epoll, 262144, 1 << 20));
+            RecordingListener events = new RecordingListener();
+            DetachedConnection d;
+            try (Portal portal = t.listen(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), events);
+                    Socket s = new Socket()) {
+                s.setSoTimeout(20_000);
+                s.connect(portal.localAddress());
+                Connection c = events.nextConnection();
+                d = c.detach().toCompletableFuture().get(20, TimeUnit.SECONDS);
+                t.deactivate();
+                assertTrue(t.connections().isEmpty(), "a detached connection is not the transport's any more");
+                d.close();
+                d.close();
+                assertPeerClosed(s.getInputStream());
+            } finally {
+                t.deactivate();
+            }
+        }
+    }
+
     private static byte[] headerOf(Pdu pdu) {
         byte[] h = new byte[pdu.header().remaining()];
         pdu.header().duplicate().get(h);
