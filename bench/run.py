@@ -3,9 +3,9 @@
 
 `./lunar bench` runs this file (issue 7, "Benchmarks"). For every round, every target is started
 in turn (the order rotates from round to round so slow drift of the machine does not favour one
-target), its 1 GiB RAM-backed LUN is filled once with a non-zero pattern, one short unmeasured
-warm-up runs, then every workload runs against it and the target is stopped again. Each
-workload records the client's throughput and latency, the target process's CPU time
+target), its 1 GiB RAM-backed LUN is filled once with a non-zero pattern, then every workload runs
+against it, each right after an unmeasured warm-up of its own shape, and the target is stopped
+again. Each workload records the client's throughput and latency, the target process's CPU time
 (utime+stime of all its threads, from /proc/PID/stat) before and after, and /proc/loadavg.
 The single-stream loopback TCP limit is measured with iperf3 once per round. The report keeps
 the median of the rounds for every number and prints ratios Lunar/peer.
@@ -104,6 +104,21 @@ def cpu_seconds(pid):
         # the command name (field 2) may contain spaces; the fields after its ')' are fixed
         fields = stat.read().rsplit(")", 1)[1].split()
     return (int(fields[11]) + int(fields[12])) / CLOCK_TICKS
+
+
+def thread_cpu_seconds(pid):
+    """utime+stime per thread name (/proc/PID/task/*/comm) of the live threads, in seconds."""
+    totals = {}
+    for tid in os.listdir(f"/proc/{pid}/task"):
+        try:
+            with open(f"/proc/{pid}/task/{tid}/comm") as f:
+                name = f.read().strip()
+            with open(f"/proc/{pid}/task/{tid}/stat") as f:
+                fields = f.read().rsplit(")", 1)[1].split()
+        except OSError:  # the thread ended meanwhile
+            continue
+        totals[name] = totals.get(name, 0) + (int(fields[11]) + int(fields[12])) / CLOCK_TICKS
+    return totals
 
 
 def loadavg():
@@ -392,12 +407,13 @@ class IstgtTarget(Target):
 # --- clients ---------------------------------------------------------------------------------
 
 class Clients:
-    def __init__(self, workdir, duration):
+    def __init__(self, workdir, duration, warmup):
         self.duration = duration
+        self.warmup = warmup
         self.iolat = os.path.join(workdir, "iolat")
         run(["gcc", "-O2", "-o", self.iolat, os.path.join(BENCH_DIR, "iolat.c"), "-liscsi"], timeout=120)
-        # qemu-img bench runs a count, not a time: the first run of a (target, workload) pair
-        # is a short pilot whose rate sizes the count of every measured run
+        # qemu-img bench runs a count, not a time: the warm-up run before each measurement is a
+        # pilot whose rate sizes the measured count (keyed by URL: each slice has its own port)
         self.rates = {}
 
     def block_length(self, url):
@@ -408,8 +424,18 @@ class Clients:
         written memory (a sparse RAM disk or a file hole would answer reads of zeros for free)."""
         self.qemu_img(url, "write", SEGMENT, 32, "sequential", LUN_BYTES // SEGMENT)
 
-    def warm_up(self, url, block_length, seconds):
-        self.iscsi_perf(url, 4096, 32, "random", seconds, block_length)
+    def warm_up_for(self, url, workload, block_length):
+        """An unmeasured run of the workload's own shape right before it is measured: every target
+        is restarted for each slice, and a JVM's JIT would otherwise compile inside the first
+        measurements. For qemu-img it is also the pilot whose rate sizes the measured count."""
+        _, client, op, size, depth, pattern = WORKLOADS[workload]
+        if client == "iscsi-perf":
+            self.iscsi_perf(url, size, depth, pattern, self.warmup, block_length)
+        elif client == "qemu-img":
+            guess = self.rates.get((url, workload))
+            count = int(guess * self.warmup) if guess else min(20000, max(200, int(2e8 // size)))
+            self.rates[(url, workload)] = self.qemu_img(url, op, size, depth, pattern, max(100, count))["iops"]
+        # iolat warms up by itself (-W)
 
     def measure(self, target_key, url, workload, block_length):
         _, client, op, size, depth, pattern = WORKLOADS[workload]
@@ -417,17 +443,12 @@ class Clients:
             return self.iscsi_perf(url, size, depth, pattern, self.duration, block_length)
         if client == "iolat":
             return self.run_iolat(url, size, op == "write")
-        key = (target_key, workload)
-        if key not in self.rates:
-            pilot = max(200, int(2e8 // size))  # ~0.2 GB or 200 I/Os, whichever is more
-            pilot = min(pilot, 20000)
-            result = self.qemu_img(url, op, size, depth, pattern, pilot)
-            self.rates[key] = result["iops"]
-        count = max(100, int(self.rates[key] * self.duration))
+        count = max(100, int(self.rates[(url, workload)] * self.duration))
         return self.qemu_img(url, op, size, depth, pattern, count)
 
     def iscsi_perf(self, url, size, depth, pattern, seconds, block_length):
-        command = ["iscsi-perf", "-m", str(depth), "-b", str(size // block_length), "-t", str(int(seconds))]
+        seconds = max(1, round(seconds))  # whole seconds; 0 would mean "run forever"
+        command = ["iscsi-perf", "-m", str(depth), "-b", str(size // block_length), "-t", str(seconds)]
         if pattern == "random":
             command.append("-r")
         command.append(url)
@@ -465,7 +486,7 @@ class Clients:
         return {"iops": count / seconds, "ios": count, "seconds": seconds, "bytes_per_io": size}
 
     def run_iolat(self, url, size, write):
-        command = [self.iolat, "-s", str(size), "-t", str(self.duration), "-W", str(min(2, self.duration / 3))]
+        command = [self.iolat, "-s", str(size), "-t", str(self.duration), "-W", str(self.warmup)]
         if write:
             command.append("-w")
         command.append(url)
@@ -479,12 +500,19 @@ def client_cpu_seconds():
 
 
 def measure_workload(clients, target, workload, block_length):
+    clients.warm_up_for(target.url, workload, block_length)
     load = loadavg()
+    threads_before = thread_cpu_seconds(target.cpu_pid)
     before = cpu_seconds(target.cpu_pid)
     client_before = client_cpu_seconds()
     result = clients.measure(target.name, target.url, workload, block_length)
     target_cpu = cpu_seconds(target.cpu_pid) - before
     client_cpu = client_cpu_seconds() - client_before
+    # where the target's CPU went, by thread name: shows a JIT compiler or GC eating into a run
+    threads_after = thread_cpu_seconds(target.cpu_pid)
+    by_thread = sorted(((name, cpu - threads_before.get(name, 0)) for name, cpu in threads_after.items()),
+                       key=lambda item: -item[1])
+    result["target_cpu_by_thread"] = {name: round(cpu, 2) for name, cpu in by_thread[:6] if cpu > 0}
     ios = result["ios"]
     gigabytes = ios * result["bytes_per_io"] / 1e9
     result.update({
@@ -688,6 +716,8 @@ def markdown(report, header, rows):
     if errors:
         lines += ["## Failures", ""] + [f"- round {r['round']} {r['target']} {r['workload']}: {r['error']}" for r in errors] + [""]
     lines += ["## Setup", "",
+              f"- Each workload runs {meta['warmup_s']:g} s unmeasured right before its measurement (every "
+              "target restarts for each slice; a JVM would otherwise JIT-compile inside the measurement).",
               "- Workloads: " + "; ".join(f"`{w}` {WORKLOADS[w][0]} ({WORKLOADS[w][1]})" for w in meta["workloads"]) + ".",
               "- Every target negotiates MaxRecvDataSegmentLength 256 KiB (tgt also MaxXmitDataSegmentLength), "
               "FirstBurstLength 256 KiB, MaxBurstLength 1 MiB, ImmediateData=Yes, InitialR2T=No "
@@ -734,6 +764,8 @@ def parse_arguments(argv):
                         help="a smoke run: 1 round, 3 s per workload (unless --rounds/--duration say otherwise)")
     parser.add_argument("--rounds", type=int, help="rounds of every target × every workload (default 3)")
     parser.add_argument("--duration", type=float, help="seconds per measured workload (default 10)")
+    parser.add_argument("--warmup", type=float,
+                        help="seconds of unmeasured warm-up before each workload (default 3, --quick 1)")
     parser.add_argument("--targets", default=",".join(ALL_TARGETS), help="comma-separated subset of lunar,tgt,istgt")
     parser.add_argument("--workloads", default=",".join(WORKLOADS),
                         help="comma-separated subset of " + ",".join(WORKLOADS))
@@ -744,6 +776,7 @@ def parse_arguments(argv):
     args = parser.parse_args(argv)
     args.rounds = args.rounds or (1 if args.quick else 3)
     args.duration = args.duration or (3.0 if args.quick else 10.0)
+    args.warmup = args.warmup if args.warmup is not None else (1.0 if args.quick else 3.0)
     args.targets = [t.strip() for t in args.targets.split(",") if t.strip()]
     args.workloads = [w.strip() for w in args.workloads.split(",") if w.strip()]
     for t in args.targets:
@@ -785,7 +818,6 @@ def run_slice(clients, target, round_number, args, raw):
     log(f"{target.name} serving {target.url} (pid {target.cpu_pid}, up in {time.monotonic() - started:.0f}s)")
     block_length = clients.block_length(target.url)
     clients.fill(target.url)
-    clients.warm_up(target.url, block_length, 2 if args.quick else 5)
     for workload in args.workloads:
         entry = {"round": round_number, "target": target.name, "workload": workload}
         try:
@@ -816,7 +848,7 @@ def main(argv):
     signal.signal(signal.SIGTERM, interrupted)
     raw, loopback, settings, lunar_jvm = [], [], {}, None
     try:
-        clients = Clients(workdir, args.duration)
+        clients = Clients(workdir, args.duration, args.warmup)
         for round_number in range(1, args.rounds + 1):
             if not args.no_iperf:
                 loopback.append(iperf3_limit(3 if args.quick else 5))
@@ -857,7 +889,7 @@ def main(argv):
         "meta": {
             "started": started.strftime("%Y-%m-%d %H:%M UTC"),
             "finished": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
-            "arguments": argv, "rounds": args.rounds, "duration_s": args.duration,
+            "arguments": argv, "rounds": args.rounds, "duration_s": args.duration, "warmup_s": args.warmup,
             "targets": args.targets, "workloads": args.workloads,
             "cpus": os.cpu_count(), "cpu_model": cpu_model(), "kernel": platform.release(),
             "versions": package_versions(), "lunar_commit": commit, "lunar_built": built,
