@@ -50,6 +50,16 @@ public final class AccessControl {
         rebuild();
     }
 
+    /**
+     * Adds the entry unless its configuration is known already (a preload must never overwrite
+     * what a live configuration component put). Any thread.
+     */
+    public synchronized void putIfAbsent(InitiatorAcl acl) {
+        if (byConfig.putIfAbsent(acl.configName(), acl) == null) {
+            rebuild();
+        }
+    }
+
     /** Removes the entry of configuration {@code configName}, if any. Any thread. */
     public synchronized void remove(String configName) {
         if (byConfig.remove(configName) != null) {

@@ -8,9 +8,15 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.lunar.iscsi.internal.login.AccessControl;
 import dev.lunar.iscsi.internal.login.InitiatorAcl;
+import java.lang.reflect.Proxy;
+import java.util.Dictionary;
 import java.util.HashMap;
+import java.util.Hashtable;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
+import org.osgi.service.cm.Configuration;
+import org.osgi.service.cm.ConfigurationAdmin;
+import org.osgi.service.cm.ConfigurationEvent;
 
 class AclComponentTest {
 
@@ -83,5 +89,59 @@ class AclComponentTest {
         c.deactivate();
         assertFalse(table.restricted(TARGET));
         assertTrue(table.admission(TARGET, HOST).admitted());
+    }
+
+    /** A Config Admin that stores exactly {@code stored} (pid → properties). */
+    private static ConfigurationAdmin configurationAdmin(Map<String, Map<String, Object>> stored) {
+        Configuration[] configurations = stored.entrySet().stream().map(e -> {
+            Dictionary<String, Object> d = new Hashtable<>(e.getValue());
+            d.put("service.pid", e.getKey());
+            return (Configuration) Proxy.newProxyInstance(AclComponentTest.class.getClassLoader(),
+                    new Class<?>[] {Configuration.class}, (proxy, method, args) -> switch (method.getName()) {
+                        case "getProperties" -> d;
+                        case "getPid" -> e.getKey();
+                        default -> throw new UnsupportedOperationException(method.getName());
+                    });
+        }).toArray(Configuration[]::new);
+        return (ConfigurationAdmin) Proxy.newProxyInstance(AclComponentTest.class.getClassLoader(),
+                new Class<?>[] {ConfigurationAdmin.class}, (proxy, method, args) -> {
+                    if (method.getName().equals("listConfigurations")) {
+                        assertEquals("(service.factoryPid=dev.lunar.acl)", args[0]);
+                        return configurations.length == 0 ? null : configurations;
+                    }
+                    throw new UnsupportedOperationException(method.getName());
+                });
+    }
+
+    @Test
+    void storedAclsApplyBeforeTheirComponentsStartAndDeletionDropsThem() {
+        AccessControlComponent holder = new AccessControlComponent();
+        Map<String, Object> bad = config();
+        bad.remove("initiator");
+        holder.bindConfigurationAdmin(configurationAdmin(Map.of("dev.lunar.acl~host-disk0", config(),
+                "dev.lunar.acl~broken", bad)));
+        AccessControl table = holder.table();
+        assertTrue(table.restricted(TARGET), "restricted before any AclComponent ran");
+        assertFalse(table.admission(TARGET, "iqn.other").admitted());
+
+        // the component, when it starts with newer values, wins; the preload never overwrites it
+        Map<String, Object> newer = config();
+        newer.put("initiator", "iqn.other");
+        new AclComponent(table, newer);
+        holder.bindConfigurationAdmin(configurationAdmin(Map.of("dev.lunar.acl~host-disk0", config())));
+        assertTrue(table.admission(TARGET, "iqn.other").admitted());
+        assertFalse(table.admission(TARGET, HOST).admitted());
+
+        org.osgi.framework.ServiceReference<?> cmReference = (org.osgi.framework.ServiceReference<?>) Proxy
+                .newProxyInstance(AclComponentTest.class.getClassLoader(),
+                        new Class<?>[] {org.osgi.framework.ServiceReference.class}, (proxy, method, args) -> null);
+        @SuppressWarnings("unchecked")
+        org.osgi.framework.ServiceReference<ConfigurationAdmin> ref =
+                (org.osgi.framework.ServiceReference<ConfigurationAdmin>) cmReference;
+        holder.configurationEvent(new ConfigurationEvent(ref, ConfigurationEvent.CM_DELETED, "dev.lunar.acl",
+                "dev.lunar.acl~host-disk0"));
+        assertFalse(table.restricted(TARGET));
+        holder.bindConfigurationAdmin(configurationAdmin(Map.of()));
+        assertFalse(table.restricted(TARGET));
     }
 }
