@@ -132,6 +132,14 @@ public final class ScsiTarget {
         changeGrants(() -> grants.put(grant.configName(), grant));
     }
 
+    /**
+     * As {@link #putGrant}, unless an entry of that configuration is there already (a preload of
+     * stored configurations must never overwrite what a live configuration component put).
+     */
+    public void putGrantIfAbsent(AccessGrant grant) {
+        changeGrants(() -> grants.putIfAbsent(grant.configName(), grant));
+    }
+
     /** Removes the ACL entry of configuration {@code configName}, if any; as {@link #putGrant}. */
     public void removeGrant(String configName) {
         changeGrants(() -> grants.remove(configName));

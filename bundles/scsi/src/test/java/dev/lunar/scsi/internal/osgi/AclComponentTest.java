@@ -10,10 +10,17 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import dev.lunar.scsi.internal.command.CommandTable;
 import dev.lunar.scsi.internal.target.AccessGrant;
 import dev.lunar.scsi.internal.target.DeviceServerCore;
+import java.lang.reflect.Proxy;
+import java.util.Dictionary;
 import java.util.HashMap;
+import java.util.Hashtable;
 import java.util.Map;
 import java.util.Set;
 import org.junit.jupiter.api.Test;
+import org.osgi.framework.ServiceReference;
+import org.osgi.service.cm.Configuration;
+import org.osgi.service.cm.ConfigurationAdmin;
+import org.osgi.service.cm.ConfigurationEvent;
 
 class AclComponentTest {
 
@@ -77,5 +84,45 @@ class AclComponentTest {
         assertTrue(e.getMessage().contains("'zero'"), e.getMessage());
         e = assertThrows(IllegalArgumentException.class, () -> AclComponent.parse(config(T1, null, "yes")));
         assertTrue(e.getMessage().contains("readOnly"), e.getMessage());
+    }
+
+    private static <T> T proxy(Class<T> type, java.lang.reflect.InvocationHandler handler) {
+        return type.cast(Proxy.newProxyInstance(AclComponentTest.class.getClassLoader(), new Class<?>[] {type},
+                handler));
+    }
+
+    /** A Config Admin that stores exactly one ACL configuration, {@code properties}. */
+    private static ConfigurationAdmin storing(Map<String, Object> properties) {
+        Dictionary<String, Object> d = new Hashtable<>(properties);
+        Configuration c = proxy(Configuration.class, (p, m, a) -> switch (m.getName()) {
+            case "getProperties" -> d;
+            case "getPid" -> properties.get("service.pid");
+            default -> throw new UnsupportedOperationException(m.getName());
+        });
+        return proxy(ConfigurationAdmin.class, (p, m, a) -> {
+            if (m.getName().equals("listConfigurations") && "(service.factoryPid=dev.lunar.acl)".equals(a[0])) {
+                return new Configuration[] {c};
+            }
+            throw new UnsupportedOperationException(m.getName() + " " + java.util.Arrays.toString(a));
+        });
+    }
+
+    @Test
+    void storedConfigurationsApplyBeforeTheirComponentsAndNeverOverwriteThem() {
+        StoredAclLoader loader = new StoredAclLoader(core);
+        loader.bindConfigurationAdmin(storing(config(T1, "1", "true")));
+        AccessGrant g = core.target(T1).access(AccessGrant.key(HOST));
+        assertEquals(Set.of(1), g.luns());
+        assertTrue(g.readOnly());
+
+        new AclComponent(core, config(T1, "0", "false"));
+        loader.bindConfigurationAdmin(storing(config(T1, "1", "true")));
+        assertEquals(Set.of(0), core.target(T1).access(AccessGrant.key(HOST)).luns(), "the live component wins");
+
+        @SuppressWarnings("unchecked")
+        ServiceReference<ConfigurationAdmin> ref = proxy(ServiceReference.class, (p, m, a) -> null);
+        loader.configurationEvent(new ConfigurationEvent(ref, ConfigurationEvent.CM_DELETED, "dev.lunar.acl",
+                "dev.lunar.acl~host-disk0"));
+        assertSame(AccessGrant.OPEN, core.target(T1).access(AccessGrant.key(HOST)));
     }
 }
