@@ -1,5 +1,6 @@
 package dev.lunar.scsi.internal.command;
 
+import dev.lunar.api.IoStatsRecorder;
 import dev.lunar.scsi.internal.lun.BackendHold;
 import dev.lunar.scsi.internal.lun.LogicalUnit;
 import dev.lunar.scsi.internal.sense.SenseCodes;
@@ -71,6 +72,7 @@ public final class Dispatcher {
         }
         boolean dsense = lu != null && lu.modePages().descriptorSense();
         if (d == null) {
+            answeredAtAdmission(lu, opcode, true);
             reject(task, table.hasServiceActions(opcode)
                     ? SenseCodes.INVALID_FIELD_IN_CDB.withFieldPointer(true, 1, 4)
                     : SenseCodes.INVALID_OPCODE, dsense);
@@ -81,11 +83,13 @@ public final class Dispatcher {
         int control = c.control();
         if ((control & 0x04) != 0) {
             int len = CommandDescriptor.cdbLength(opcode);
+            answeredAtAdmission(lu, opcode, true);
             reject(task, SenseCodes.INVALID_FIELD_IN_CDB.withFieldPointer(true, len - 1, 2), dsense);
             return null;
         }
         if (task.attribute() == TaskAttribute.ACA) {
             // No ACA condition ever exists here (NormACA = 0), so an ACA task is an error (SAM-5 §8.6.5).
+            answeredAtAdmission(lu, opcode, true);
             reject(task, SenseCodes.INVALID_MESSAGE, dsense);
             return null;
         }
@@ -98,10 +102,12 @@ public final class Dispatcher {
         switch (a) {
             case FULL -> {
                 LOG.debug("{}: task set full, {}", lu, c);
+                answeredAtAdmission(lu, opcode, false);
                 task.complete(ScsiStatus.TASK_SET_FULL, null);
                 return null;
             }
             case OVERLAPPED -> {
+                answeredAtAdmission(lu, opcode, true);
                 overlapped(ts, c, dsense);
                 return null;
             }
@@ -184,6 +190,17 @@ public final class Dispatcher {
         } catch (RuntimeException e) {
             LOG.warn("Handler of {} threw", c, e);
             c.fail(SenseCodes.INTERNAL_TARGET_FAILURE);
+        }
+    }
+
+    /**
+     * Counts a command the dispatcher answered itself before it became a task of the LU (invalid
+     * opcode, NACA, ACA, TASK SET FULL, overlapped tag): such commands never reach
+     * {@link Command}'s completion, where everything else is counted. Latency 0: answered at once.
+     */
+    private static void answeredAtAdmission(LogicalUnit lu, int opcode, boolean error) {
+        if (lu != null) {
+            lu.ioStats().record(IoStatsRecorder.kindOf(opcode), 0, 0, error);
         }
     }
 

@@ -93,4 +93,15 @@ class LunIoStatsTest {
         assertEquals(1, d.reads());
         assertEquals(1, d.errors());
     }
+
+    @Test
+    void commandsAnsweredAtAdmissionAreCountedToo() {
+        h.run(0xff, 0, 0, 0, 0, 0).assertCheckCondition(0x5, 0x20, 0x00);          // no such opcode
+        h.run(0x28, 0, 0, 0, 0, 0, 0, 0, 1, 0x04).assertCheckCondition(0x5, 0x24, 0x00); // NACA = 1
+        IoStats d = delta();
+        assertEquals(1, d.others());
+        assertEquals(1, d.reads());
+        assertEquals(2, d.errors());
+        assertEquals(0, d.bytesRead());
+    }
 }
