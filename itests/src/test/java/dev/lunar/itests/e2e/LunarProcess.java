@@ -228,6 +228,23 @@ public final class LunarProcess implements AutoCloseable {
         process = null;
     }
 
+    /**
+     * Stops Karaf cleanly (as {@link #close()}) and starts it again on the same home and ports,
+     * as {@code ./lunar stop && ./lunar start} does; returns when the shell answers. Whatever
+     * {@code etc/} and {@code data/} hold then is what the new process finds (delete {@code data/}
+     * between {@link #close()} and this call to start from the configuration files alone).
+     *
+     * @throws IllegalStateException when the old process had to be killed or the new one does not boot
+     */
+    public void restart() {
+        close();
+        if (!stoppedCleanly) {
+            throw new IllegalStateException("Karaf did not stop cleanly before the restart\n" + diagnostics());
+        }
+        // A port still held would show as a boot or portal failure with the log attached.
+        launch();
+    }
+
     /** Whether the last {@link #close()} ended every process without killing one. */
     public boolean stoppedCleanly() {
         return stoppedCleanly;
