@@ -682,7 +682,7 @@ final class IscsiTask implements ScsiTask, CommandWindow.Pending {
     }
 
     /** Sense key UNIT ATTENTION in fixed (70h/71h) or descriptor (72h/73h) format (SPC-4 §4.5). */
-    private static boolean unitAttention(ByteBuffer sense) {
+    static boolean unitAttention(ByteBuffer sense) {
         int p = sense.position();
         int code = sense.get(p) & 0x7f;
         int keyAt = code >= 0x72 ? 1 : 2;

@@ -144,4 +144,15 @@ class SessionAdminTest {
         assertTrue(SessionAdmin.killSession(rig.engine, ini.tsih + 1, "x", timer, 5).isEmpty());
         assertTrue(timer.due.isEmpty());
     }
+
+    @Test
+    void unitAttentionsAreRecognisedInFixedAndDescriptorSense() {
+        java.nio.ByteBuffer fixedUa = SenseData.fixed(dev.lunar.spi.scsi.Sense.of(6, 0x29, 0));
+        assertTrue(IscsiTask.unitAttention(fixedUa));
+        assertFalse(IscsiTask.unitAttention(SenseData.fixed(dev.lunar.spi.scsi.Sense.LBA_OUT_OF_RANGE)));
+        byte[] descriptor = {0x72, 0x06, 0x29, 0x00, 0, 0, 0, 0};
+        assertTrue(IscsiTask.unitAttention(java.nio.ByteBuffer.wrap(descriptor)));
+        descriptor[1] = 0x05;
+        assertFalse(IscsiTask.unitAttention(java.nio.ByteBuffer.wrap(descriptor)));
+    }
 }
