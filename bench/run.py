@@ -273,7 +273,8 @@ class TgtTarget(Target):
         self.socket_dir_existed = os.path.isdir(self.SOCKET_DIR)
         # tgtd's management socket is /var/run/tgtd/socket.<control port>: a number of our own
         # keeps a system tgtd (Debian starts one on 3260 when the package is installed) apart
-        self.control = 20000 + os.getpid() % 30000
+        # (tgtd refuses control ports above a small limit: 40653 is "out of range")
+        self.control = 1000 + os.getpid() % 8000
         while os.path.exists(f"{self.SOCKET_DIR}/socket.{self.control}"):
             self.control += 1
         lun_file = self.lun_file()
@@ -461,6 +462,10 @@ class Clients:
         except subprocess.TimeoutExpired:
             process.send_signal(signal.SIGINT)
             out, err = process.communicate(timeout=30)
+        finally:
+            if process.poll() is None:  # interrupted: no client outlives the bench
+                process.kill()
+                process.wait()
         elapsed = time.monotonic() - started
         averages = re.findall(r"iops average (\d+)", out)
         if process.returncode not in (0, None) and not averages:
