@@ -12,6 +12,8 @@ import java.util.Objects;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
@@ -49,6 +51,9 @@ public final class ConnectionHandover {
     public static final Duration DETACH_WAIT = Duration.ofSeconds(5);
 
     private static final Logger LOG = LoggerFactory.getLogger(ConnectionHandover.class);
+
+    /** Helper threads adopting at once (besides the caller's); adoption mostly waits on I/O threads. */
+    private static final int MAX_PARALLEL_ADOPTIONS = 7;
 
     private record Bound(Transport transport, String kind, String wire) {
     }
@@ -313,35 +318,37 @@ public final class ConnectionHandover {
      * connection spent between quiesce and resume (what an initiator could notice as a stall).
      */
     private List<String> adoptAll(List<Parked> detached, Bound to, String what, List<String> failed) {
+        // In parallel: an adopt blocks until the socket is registered with the new transport's
+        // event loop, and right after a bundle update that code runs cold; one connection after
+        // the other would add those waits up.
+        List<CompletableFuture<Adoption>> adopting = new ArrayList<>(detached.size());
+        ExecutorService helpers = detached.size() < 2 ? null : Executors.newFixedThreadPool(
+                Math.min(detached.size() - 1, MAX_PARALLEL_ADOPTIONS), r -> {
+                    Thread t = new Thread(r, "lunar-iscsi-adopt");
+                    t.setDaemon(true);
+                    return t;
+                });
+        try {
+            for (int i = 1; i < detached.size(); i++) {
+                Parked p = detached.get(i);
+                adopting.add(CompletableFuture.supplyAsync(() -> adoptOne(p, to), helpers));
+            }
+            adopting.add(0, CompletableFuture.completedFuture(adoptOne(detached.get(0), to)));
+        } finally {
+            if (helpers != null) {
+                helpers.shutdown();
+            }
+        }
         List<String> moved = new ArrayList<>(detached.size());
         List<CompletableFuture<Long>> resumed = new ArrayList<>(detached.size());
-        for (Parked p : detached) {
-            IscsiConnection c = p.connection();
-            Connection adopted;
-            try {
-                adopted = to.transport().adopt(p.detached(), c);
-            } catch (IOException | RuntimeException e) {
-                String why = "transport " + to.kind() + " could not adopt connection " + c.id() + ": " + e.getMessage();
-                failed.add(why + "; closed");
-                LOG.warn("{}; closing it", why);
-                giveUp(p, why);
-                continue;
+        for (CompletableFuture<Adoption> f : adopting) {
+            Adoption a = f.join();
+            if (a.failure() != null) {
+                failed.add(a.failure());
+            } else {
+                moved.add(a.id());
+                resumed.add(a.stall());
             }
-            c.carriedBy(to.transport());
-            CompletableFuture<Long> stall = new CompletableFuture<>();
-            try {
-                // Resume on the new I/O thread even if no PDU arrives to trigger it (a PDU that
-                // does arrives first resumes it there the same way; the second call is a no-op).
-                adopted.executor().execute(() -> {
-                    c.adoptedBy(adopted);
-                    stall.complete(engine.nanoTime() - p.parkedAt());
-                });
-            } catch (RuntimeException e) {
-                LOG.warn("Connection {}: the adopting transport refused work: {}", adopted.id(), e.toString());
-                stall.complete(engine.nanoTime() - p.parkedAt());
-            }
-            resumed.add(stall);
-            moved.add(adopted.id());
         }
         // Wait (bounded) until each connection runs on its new I/O thread, so a caller that moves
         // it again right away finds it resumed, and the stall measured is quiesce to resume.
@@ -362,6 +369,37 @@ public final class ConnectionHandover {
                     TimeUnit.NANOSECONDS.toMillis(longest), failed.isEmpty() ? "" : "; " + failed.size() + " failed");
         }
         return moved;
+    }
+
+    /** What one adoption did: the new connection id and when it resumed, or why it failed. */
+    private record Adoption(String id, CompletableFuture<Long> stall, String failure) {
+    }
+
+    private Adoption adoptOne(Parked p, Bound to) {
+        IscsiConnection c = p.connection();
+        Connection adopted;
+        try {
+            adopted = to.transport().adopt(p.detached(), c);
+        } catch (IOException | RuntimeException e) {
+            String why = "transport " + to.kind() + " could not adopt connection " + c.id() + ": " + e.getMessage();
+            LOG.warn("{}; closing it", why);
+            giveUp(p, why);
+            return new Adoption(null, null, why + "; closed");
+        }
+        c.carriedBy(to.transport());
+        CompletableFuture<Long> stall = new CompletableFuture<>();
+        try {
+            // Resume on the new I/O thread even if no PDU arrives to trigger it (a PDU that does
+            // arrive first resumes it there the same way; the second call is a no-op).
+            adopted.executor().execute(() -> {
+                c.adoptedBy(adopted);
+                stall.complete(engine.nanoTime() - p.parkedAt());
+            });
+        } catch (RuntimeException e) {
+            LOG.warn("Connection {}: the adopting transport refused work: {}", adopted.id(), e.toString());
+            stall.complete(engine.nanoTime() - p.parkedAt());
+        }
+        return new Adoption(adopted.id(), stall, null);
     }
 
     private void giveUp(Parked p, String why) {

@@ -124,6 +124,12 @@ public final class TcpTransport implements Transport {
         this.group = new MultiThreadIoEventLoopGroup(threads, new DefaultThreadFactory("lunar-tcp", true),
                 mode.ioHandlerFactory());
         this.allocator = new TcpBufferAllocator(ByteBufAllocator.DEFAULT, options.bufferMemoryBytes());
+        // Start the event loop threads now rather than on their first registration: after a
+        // bundle update the first registrations are the adoptions of parked connections, and
+        // each thread start would add to what the initiator sees as a stall.
+        for (EventExecutor loop : group) {
+            loop.execute(() -> { });
+        }
         if (options.nativeEpoll() && mode != IoMode.EPOLL) {
             Throwable why = IoMode.nativeUnavailabilityCause();
             LOG.info("TCP transport: native epoll unavailable ({}); using NIO", why == null ? "?" : why.toString());
