@@ -30,6 +30,7 @@ final class ConfigRules {
 
     /** The {@code NAME} of {@code etc/<pid>-NAME.cfg}: safe in a file name and in a shell argument. */
     private static final Pattern NAME = Pattern.compile("[A-Za-z0-9._-]{1,100}");
+    private static final Pattern OPTION_KEY = Pattern.compile("[A-Za-z][A-Za-z0-9._-]{0,63}");
     private static final Pattern KIND_TOKEN = Pattern.compile("[a-z0-9][a-z0-9_-]{0,31}");
     private static final Pattern HOST_NAME = Pattern.compile(
             "[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?(\\.[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*");
@@ -68,6 +69,12 @@ final class ConfigRules {
     /** Keys an object of that kind must have. */
     private static final Map<ObjectKind, List<String>> REQUIRED = new EnumMap<>(ObjectKind.class);
 
+    /**
+     * Backends whose option vocabulary is known here: for them an unknown option is a typo. Any
+     * other backend kind (a vendor's bundle) reads options this bundle cannot know, so they pass.
+     */
+    private static final Set<String> KNOWN_BACKENDS = Set.of("ramdisk", "file");
+
     /** Options a backend cannot open without, by backend kind. */
     private static final Map<String, List<String>> BACKEND_REQUIRED = Map.of(
             "ramdisk", List.of("size"),
@@ -102,6 +109,7 @@ final class ConfigRules {
         // backend-ramdisk, backend-file); /work/notes/lun-options.md and the README list them.
         lun.put("removable", BOOLEAN);
         lun.put("sanitizeRate", SIZE);
+        lun.put("backendGraceSeconds", range(0, 3600));
         lun.put("size", SIZE);
         lun.put("blockSize", oneOf("512", "1024", "2048", "4096"));
         lun.put("physicalBlockSize", ConfigRules::physicalBlockProblem);
@@ -116,7 +124,8 @@ final class ConfigRules {
         lun.put("ioThreads", range(1, 256));
         lun.put("queueDepth", range(1, 65536));
         KEYS.put(ObjectKind.LUN, lun);
-        REQUIRED.put(ObjectKind.LUN, List.of(ConfigPids.LUN_TARGET, ConfigPids.LUN_BACKEND));
+        // No target: configured but unmapped (scsi LunConfig), e.g. after lunar:lun-unmap.
+        REQUIRED.put(ObjectKind.LUN, List.of(ConfigPids.LUN_BACKEND));
 
         Map<String, ValueCheck> acl = new LinkedHashMap<>();
         acl.put(ConfigPids.ACL_TARGET, ISCSI_NAME);
@@ -166,6 +175,10 @@ final class ConfigRules {
         String who = o.kind().label() + " '" + o.name() + "'";
         for (Map.Entry<String, String> e : o.properties().entrySet()) {
             ValueCheck check = keys.get(e.getKey());
+            if (check == null && o.kind() == ObjectKind.LUN && OPTION_KEY.matcher(e.getKey()).matches()
+                    && !KNOWN_BACKENDS.contains(trim(o.properties().get(ConfigPids.LUN_BACKEND)))) {
+                check = v -> null;
+            }
             if (check == null) {
                 throw new IllegalArgumentException(who + ": unknown key '" + e.getKey() + "'" + suggestion(keys, e.getKey())
                         + "; a " + o.kind().label() + " knows " + String.join(", ", keys.keySet()));
@@ -237,6 +250,9 @@ final class ConfigRules {
                 continue;
             }
             String key = o.kind() == ObjectKind.LUN ? ConfigPids.LUN_TARGET : ConfigPids.ACL_TARGET;
+            if (blank(o.properties().get(key))) {
+                continue; // an unmapped LUN belongs to no target yet
+            }
             String iqn = IscsiNames.canonical(o.properties().get(key));
             if (concerned.test(o) && !targetsByIqn.containsKey(iqn)) {
                 throw new IllegalArgumentException(o.kind().label() + " '" + o.name() + "' names target " + iqn

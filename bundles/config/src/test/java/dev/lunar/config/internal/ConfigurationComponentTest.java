@@ -178,6 +178,25 @@ class ConfigurationComponentTest {
     }
 
     @Test
+    void unmappedLunsAndVendorBackendOptionsAreAccepted() {
+        service.create(ObjectKind.TARGET, "a", Map.of("iqn", IQN_A));
+        service.create(ObjectKind.LUN, "spare", Map.of("backend", "ramdisk", "size", "8M", "lun", "0"));
+        service.create(ObjectKind.LUN, "a-0", Map.of("target", IQN_A, "lun", "0", "backend", "ramdisk", "size", "8M",
+                "backendGraceSeconds", "5"));
+        // lunar:lun-unmap removes the target; the LUN number is then free in no target.
+        service.update(ObjectKind.LUN, "a-0", Map.of(), List.of("target"));
+        service.update(ObjectKind.LUN, "spare", Map.of("target", IQN_A), List.of());
+        // A vendor backend reads options this bundle cannot know; ramdisk and file options are checked.
+        service.create(ObjectKind.LUN, "v", Map.of("target", IQN_A, "lun", "1", "backend", "acme-nvme",
+                "acme.queuePairs", "8"));
+        assertRefused("unknown key 'queuePairs'", () -> service.create(ObjectKind.LUN, "w", Map.of("target", IQN_A,
+                "lun", "2", "backend", "file", "path", "/srv/w.img", "queuePairs", "8")));
+        assertRefused("backendGraceSeconds = 9999 must be a whole number from 0 to 3600",
+                () -> service.update(ObjectKind.LUN, "v", Map.of("backendGraceSeconds", "9999"), List.of()));
+        assertRefused("lun 'x' has no 'backend'", () -> service.create(ObjectKind.LUN, "x", Map.of("size", "1M")));
+    }
+
+    @Test
     void acceptsEuiNaaAndIpv6() {
         service.create(ObjectKind.TARGET, "e", Map.of("iqn", "eui.02004567A425678D"));
         service.create(ObjectKind.TARGET, "n", Map.of("iqn", "naa.52004567BA64678D0123456789ABCDEF"));
