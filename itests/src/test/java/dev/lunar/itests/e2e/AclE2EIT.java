@@ -123,6 +123,22 @@ class AclE2EIT extends LunarE2ETest {
 
     @Test
     @Order(6)
+    void afterARestartTheStoredAclsApplyFromTheFirstLogin() throws InterruptedException {
+        lunar.restart();
+        lunar.awaitIscsiPort();
+        await(() -> readCapacity(HOST, 2), ToolResult::succeeded);
+
+        assertFalse(inquiry(STRANGER, 0).succeeded(), "the stranger is still refused");
+        assertSucceeded(readCapacity(READER, 1));
+        assertFalse(readCapacity(READER, 0).succeeded(), "the reader still sees only LUN 1");
+        // Both bundles loaded the stored entries themselves instead of waiting for Config Admin to
+        // deliver each one (a reconnecting initiator could otherwise slip in unrestricted).
+        assertEquals(1, count("Loaded 2 stored ACL configuration(s) before the first login"));
+        assertEquals(1, count("Loaded 2 stored ACL configuration(s) into the SCSI targets"));
+    }
+
+    @Test
+    @Order(7)
     void removingEveryAclOpensTheTargetAgain() throws InterruptedException {
         LunConfigs.remove(lunar, "dev.lunar.acl-acl-host.cfg");
         LunConfigs.remove(lunar, "dev.lunar.acl-acl-reader.cfg");
