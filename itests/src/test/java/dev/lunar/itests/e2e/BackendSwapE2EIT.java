@@ -164,15 +164,46 @@ class BackendSwapE2EIT extends LunarE2ETest {
                 "resized in place, not reopened\n" + lunar.diagnostics());
     }
 
+    @Test
+    void aRamDiskUpdateKeepsTheLunAndItsIdentityButNotItsData() throws Exception {
+        String iqn = IQN + "-ram";
+        String ramUrl = lunar.iscsiUrl("/" + iqn + "/0");
+        LunConfigs.addTarget(lunar, "swap-ram", iqn);
+        LunConfigs.addLun(lunar, "swap-ram-0", iqn, 0, "ramdisk", Map.of("size", Integer.toString(4 << 20)));
+        LunConfigs.awaitLun(lunar, ramUrl);
+        QemuTools.succeed("qemu-io", "-f", "raw", "-c", "write -P 0x11 0 64k", ramUrl);
+        String identity = assertSucceeded(runIscsiTool("iscsi-inq", "-e", "1", "-c", "0x83", ramUrl));
+        Pattern back = Pattern.compile("\\(swap-ram-0\\) of \\S+: backend back after");
+        long before = back.matcher(log()).results().count();
+
+        ToolResult update = lunar.shell("bundle:update " + bundleId("dev.lunar.backend-ramdisk"));
+        assertTrue(update.succeeded(), update::describe);
+        for (int i = 0; i < 600 && back.matcher(log()).results().count() == before; i++) {
+            Thread.sleep(100);
+        }
+        assertTrue(log().contains("(swap-ram-0) of " + iqn + ": reopened on backend 'ramdisk', whose devices start"
+                + " empty"), "the LUN came back on the new RAM disk backend and said its data is gone\n"
+                + lunar.diagnostics());
+        assertEquals(identity, assertSucceeded(runIscsiTool("iscsi-inq", "-e", "1", "-c", "0x83", ramUrl)),
+                "same device identification VPD page after the update");
+        // Documented: a RAM disk's memory dies with its bundle; the blocks read as zeros now.
+        String blank = QemuTools.succeed("qemu-io", "-f", "raw", "-c", "read -P 0 0 64k", ramUrl);
+        assertFalse(blank.contains("Pattern verification failed"), blank);
+    }
+
     private String backendBundleId() {
+        return bundleId(BACKEND_BUNDLE);
+    }
+
+    private String bundleId(String symbolicName) {
         ToolResult list = lunar.shell("bundle:list -s -t 0 --no-format");
         assertTrue(list.succeeded(), list::describe);
         for (String line : list.output().split("\n")) {
-            if (line.contains(BACKEND_BUNDLE)) {
+            if (line.contains(symbolicName)) {
                 return line.trim().split("\\s*\\|\\s*|\\s+")[0];
             }
         }
-        throw new AssertionError("no bundle " + BACKEND_BUNDLE + " in\n" + list.output());
+        throw new AssertionError("no bundle " + symbolicName + " in\n" + list.output());
     }
 
     private void bench(String... arguments) {
