@@ -113,7 +113,8 @@ final class IscsiConnection implements ConnectionListener, LoginContext {
     private volatile Connection conn;
     /** The transport service that carries {@link #conn} (null when unknown, e.g. in tests). */
     private volatile Transport carrier;
-    private final PortalBinding portal;
+    /** The portal this connection belongs to; follows the portal when it re-listens on a new transport. */
+    private volatile PortalBinding portal;
     /** Work from other threads, in submission order, run on the I/O thread (see class comment). */
     private final ConcurrentLinkedQueue<Deferred> mailbox = new ConcurrentLinkedQueue<>();
     private final AtomicBoolean drainScheduled = new AtomicBoolean();
@@ -1259,6 +1260,14 @@ final class IscsiConnection implements ConnectionListener, LoginContext {
                     new IllegalStateException("connection " + conn.id() + " has no I/O thread any more"))));
         }
         return result;
+    }
+
+    /**
+     * The portal re-listened (a new transport, a new address): this connection now belongs to
+     * {@code next}, so removing the portal later still closes it. Any thread.
+     */
+    void portalMoved(PortalBinding next) {
+        portal = next;
     }
 
     /** Records which transport service carries this connection after an adoption. Any thread. */

@@ -66,6 +66,26 @@ public final class PortalBinding {
         return connections.size();
     }
 
+    /**
+     * Takes over the connections of the binding this portal had before it re-listened (its
+     * transport was replaced, or its address changed): they stay the portal's, so removing the
+     * portal closes them too.
+     */
+    public void inheritConnections(PortalBinding previous) {
+        if (previous == null || previous == this) {
+            return;
+        }
+        for (IscsiConnection c : previous.connections) {
+            c.portalMoved(this);
+            connections.add(c);
+            previous.connections.remove(c);
+            if (c.phase() == IscsiConnection.Phase.CLOSED) {
+                // Closed while moving: it removed itself from one of the two sets only.
+                connections.remove(c);
+            }
+        }
+    }
+
     /** Closes every connection accepted through this portal (its transport went away). */
     public void closeConnections(String why) {
         for (IscsiConnection c : connections) {

@@ -80,8 +80,10 @@ class ConnectionHandoverTest {
         int itt = 0x100;
         int tsih;
 
+        final PortalBinding portal;
+
         Initiator(WireTransport t) throws Exception {
-            PortalBinding portal = new PortalBinding("p-" + t.kind, new InetSocketAddress("127.0.0.1", 3260), 1,
+            portal = new PortalBinding("p-" + t.kind, new InetSocketAddress("127.0.0.1", 3260), 1,
                     t.limits(), t);
             ConnectionHandler handler = engine.handler(portal);
             t.accept(wire, handler);
@@ -182,6 +184,25 @@ class ConnectionHandoverTest {
         // And it keeps working on the successor.
         int again = i.command(testUnitReady(), false, 0);
         assertEquals(List.of(again), i.statuses(1));
+    }
+
+    @Test
+    void aPortalThatReListensKeepsItsHandedOverConnections() throws Exception {
+        WireTransport old = transport("tcp", "tcp");
+        Initiator i = new Initiator(old);
+        handover.transportUnbinding(old);
+        WireTransport successor = transport("tcp", "tcp");
+        PortalBinding relistened = new PortalBinding("p-tcp", new InetSocketAddress("127.0.0.1", 3260), 1,
+                successor.limits(), successor);
+        relistened.inheritConnections(i.portal);
+        assertEquals(1, relistened.connectionCount());
+        assertEquals(0, i.portal.connectionCount());
+
+        // Removing the portal now closes the connection it inherited.
+        relistened.closeConnections("portal removed");
+        successor.sync();
+        assertTrue(i.wire.closed);
+        assertEquals(0, relistened.connectionCount(), "a closed connection leaves its current portal");
     }
 
     @Test

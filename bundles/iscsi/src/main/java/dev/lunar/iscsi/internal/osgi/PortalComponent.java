@@ -75,6 +75,8 @@ public final class PortalComponent {
     private Transport listeningOn;
     private Portal portal;
     private PortalBinding binding;
+    /** The binding before the portal stopped listening; its connections pass to the next one. */
+    private PortalBinding previousBinding;
     private String state = "WAITING";
     private String detail = "";
     private boolean active = true;
@@ -130,6 +132,13 @@ public final class PortalComponent {
         engine.portalRemoved(this);
         synchronized (this) {
             active = false;
+            PortalBinding waiting = previousBinding;
+            previousBinding = null;
+            if (waiting != null && waiting.connectionCount() > 0) {
+                // Removed while waiting for its transport: its connections go with it.
+                LOG.warn("Portal {}: closing {} connection(s): portal removed", name, waiting.connectionCount());
+                waiting.closeConnections("portal " + name + " removed");
+            }
             stopListening(true, "portal " + name + " removed");
         }
     }
@@ -156,6 +165,8 @@ public final class PortalComponent {
             // Transport.listen may block briefly while binding; this is a management thread.
             Portal p = t.listen(address, engine.engine().handler(b));
             b.boundTo(p.localAddress());
+            b.inheritConnections(previousBinding);
+            previousBinding = null;
             portal = p;
             binding = b;
             listeningOn = t;
@@ -192,8 +203,13 @@ public final class PortalComponent {
                     LOG.warn("Portal {}: closed {} connection(s): {}", name, n, why);
                 }
             } else {
-                // Keep the binding's connections; SendTargets stops listing the old address.
+                // Keep the binding's connections (the next binding inherits them); SendTargets
+                // stops listing the old address.
                 engine.engine().removePortal(b);
+                if (previousBinding != null) {
+                    b.inheritConnections(previousBinding);
+                }
+                previousBinding = b;
             }
         }
     }
