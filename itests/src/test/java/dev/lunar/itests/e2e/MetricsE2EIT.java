@@ -15,7 +15,15 @@ import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.Map;
+import java.util.Properties;
 import java.util.Random;
+import java.util.Set;
+import javax.management.MBeanServerConnection;
+import javax.management.ObjectName;
+import javax.management.remote.JMXConnector;
+import javax.management.remote.JMXConnectorFactory;
+import javax.management.remote.JMXServiceURL;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.junit.jupiter.api.BeforeAll;
@@ -24,12 +32,16 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * The Prometheus endpoint of the distribution (issue 5): turned on by an etc/dev.lunar.metrics.cfg
- * file, scraped over HTTP after qemu-img wrote to and read from the default LUN.
+ * file, scraped over HTTP after qemu-img wrote to and read from the default LUN; and the MBeans
+ * under dev.lunar, read through Karaf's JMX connector.
  */
 class MetricsE2EIT extends LunarE2ETest {
 
     private static final Duration ENDPOINT_TIMEOUT = Duration.ofSeconds(60);
     private static final int IMAGE_BYTES = 2 << 20;
+    /** A JMX user this test adds to etc/users.properties (the distribution ships none). */
+    private static final String JMX_USER = "metricstest";
+    private static final String JMX_PASSWORD = "metrics-e2e-secret";
 
     private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
     private int port;
@@ -43,7 +55,63 @@ class MetricsE2EIT extends LunarE2ETest {
         Files.writeString(partial, "prometheusPort = " + port + "\nprometheusAddress = 127.0.0.1\n",
                 StandardCharsets.UTF_8);
         Files.move(partial, etc.resolve("dev.lunar.metrics.cfg"), StandardCopyOption.ATOMIC_MOVE);
+        // Karaf's PropertiesLoginModule reads users.properties at every login: no restart needed.
+        Files.writeString(etc.resolve("users.properties"), "\n" + JMX_USER + " = " + JMX_PASSWORD + ",viewer,admin\n",
+                StandardCharsets.UTF_8, java.nio.file.StandardOpenOption.APPEND);
         awaitEndpoint();
+    }
+
+    @Test
+    void mbeansDescribeTargetsLunsAndTransports() throws Exception {
+        Properties management = new Properties();
+        try (var in = Files.newInputStream(lunar.home().resolve("etc/org.apache.karaf.management.cfg"))) {
+            management.load(in);
+        }
+        JMXServiceURL url = new JMXServiceURL("service:jmx:rmi://127.0.0.1:" + management.getProperty("rmiServerPort")
+                + "/jndi/rmi://127.0.0.1:" + management.getProperty("rmiRegistryPort") + "/karaf-root");
+        try (JMXConnector connector = JMXConnectorFactory.connect(url,
+                Map.of(JMXConnector.CREDENTIALS, new String[] {JMX_USER, JMX_PASSWORD}))) {
+            MBeanServerConnection jmx = connector.getMBeanServerConnection();
+            ObjectName lun = new ObjectName("dev.lunar:type=Lun,target=" + ObjectName.quote(DEFAULT_TARGET) + ",lun=0");
+            Instant deadline = Instant.now().plus(ENDPOINT_TIMEOUT);
+            while (!jmx.isRegistered(lun) && Instant.now().isBefore(deadline)) {
+                Thread.sleep(500); // the MBeans follow the services every few seconds
+            }
+            assertTrue(jmx.isRegistered(lun), () -> lun + " not registered; dev.lunar has "
+                    + queryQuietly(jmx, "dev.lunar:*"));
+            assertEquals(0, jmx.getAttribute(lun, "Lun"));
+            assertTrue(((Long) jmx.getAttribute(lun, "Reads")) >= 0);
+
+            Set<ObjectName> targets = jmx.queryNames(new ObjectName("dev.lunar:type=Target,*"), null);
+            assertTrue(targets.stream().anyMatch(t -> DEFAULT_TARGET.equals(attribute(jmx, t, "Iqn"))), targets::toString);
+            Set<ObjectName> tcp = jmx.queryNames(new ObjectName("dev.lunar:type=Transport,kind=tcp,*"), null);
+            assertEquals(1, tcp.size(), tcp::toString);
+            ObjectName transport = tcp.iterator().next();
+            assertEquals("tcp", jmx.getAttribute(transport, "Wire"));
+            assertTrue(((String) jmx.getAttribute(transport, "Bundle")).startsWith("dev.lunar."),
+                    () -> "bundle " + attribute(jmx, transport, "Bundle"));
+
+            Exception unknown = org.junit.jupiter.api.Assertions.assertThrows(Exception.class,
+                    () -> jmx.invoke(new ObjectName("dev.lunar:type=Lunar"), "killSession",
+                            new Object[] {0xfffe, "test"}, new String[] {"int", "java.lang.String"}));
+            assertTrue(String.valueOf(unknown.getCause()).contains("no session with TSIH"), unknown::toString);
+        }
+    }
+
+    private static Object attribute(MBeanServerConnection jmx, ObjectName name, String attribute) {
+        try {
+            return jmx.getAttribute(name, attribute);
+        } catch (Exception e) {
+            return e.toString();
+        }
+    }
+
+    private static String queryQuietly(MBeanServerConnection jmx, String pattern) {
+        try {
+            return jmx.queryNames(new ObjectName(pattern), null).toString();
+        } catch (Exception e) {
+            return e.toString();
+        }
     }
 
     @Test
