@@ -30,6 +30,10 @@ import org.slf4j.LoggerFactory;
  * {@link #MAX_LOGIN_TEXT_BYTES} and answered with empty responses until the last part arrives;
  * our own text beyond {@link #MAX_RESPONSE_SEGMENT} bytes is sent in parts with C=1 (§11.13.2).
  *
+ * <p>The first request also decides authorization: a target with access control entries
+ * ({@link AccessControl}) refuses initiators it does not list with "authorization failure"
+ * (0x0202), and a listed initiator's own CHAP credentials replace the target's.
+ *
  * <p>Not thread-safe: called by the connection's login thread, one request at a time. Never blocks,
  * never throws on malformed input and never holds more than a bounded amount of initiator text:
  * bad input ends in a failure status and {@link LoginStep.Outcome#FAILED}.

@@ -1,5 +1,6 @@
 package dev.lunar.scsi.internal.target;
 
+import java.util.Collections;
 import java.util.Locale;
 import java.util.Objects;
 import java.util.Set;
@@ -26,7 +27,7 @@ public record AccessGrant(String configName, String initiator, SortedSet<Integer
     public AccessGrant {
         Objects.requireNonNull(configName, "configName");
         Objects.requireNonNull(initiator, "initiator");
-        luns = luns == null ? null : java.util.Collections.unmodifiableSortedSet(new TreeSet<>(luns));
+        luns = luns == null ? null : Collections.unmodifiableSortedSet(new TreeSet<>(luns));
     }
 
     /** Whether the initiator sees LUN {@code lun}. */
