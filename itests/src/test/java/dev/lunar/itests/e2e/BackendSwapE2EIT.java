@@ -36,9 +36,11 @@ class BackendSwapE2EIT extends LunarE2ETest {
     private static final int UPDATES = 5;
     private static final String BACKEND_BUNDLE = "dev.lunar.backend-file";
     /** How long each bench should keep running: the five updates take a few seconds each. */
-    private static final Duration BENCH_TARGET = Duration.ofSeconds(60);
+    private static final Duration BENCH_TARGET = Duration.ofSeconds(30);
     private static final Pattern HOLD = Pattern.compile("\\(" + Pattern.quote(LUN_NAME)
             + "\\) of \\S+: backend back after (\\d+) ms; resuming (\\d+) held");
+
+    private double writesPerSecond;
 
     @BeforeAll
     void addFileLun() {
@@ -46,17 +48,21 @@ class BackendSwapE2EIT extends LunarE2ETest {
         LunConfigs.addLun(lunar, LUN_NAME, IQN, 0, "file",
                 Map.of("path", lunar.home().resolve("swap.img").toString(), "size", Integer.toString(LUN_BYTES)));
         LunConfigs.awaitLun(lunar, url());
+        // Calibrate: requests per second of one writer here, so each bench outlives the updates.
+        long start = System.nanoTime();
+        bench("-w", "--pattern=0x5a", "-c", "4096");
+        writesPerSecond = 4096 / Math.max(0.05, (System.nanoTime() - start) / 1e9);
+    }
+
+    /** A request count that keeps {@code benches} concurrent benches busy for about {@code time}. */
+    private long countFor(Duration time, int benches) {
+        // At least one pass over the whole LUN, so the read-back afterwards covers every block.
+        return Math.max(LUN_BYTES / 4096, (long) (writesPerSecond / benches * time.toSeconds()));
     }
 
     @Test
     void fiveBackendUpdatesUnderQueueDepth32ReadsAndWritesLoseNothing() throws Exception {
-        // Calibrate: requests per second of one writer here, so each bench outlives the updates.
-        long start = System.nanoTime();
-        bench("-w", "--pattern=0x5a", "-c", "4096");
-        double perSecond = 4096 / Math.max(0.05, (System.nanoTime() - start) / 1e9);
-        // Two benches share the machine; a count for BENCH_TARGET at half the measured rate, and at
-        // least one pass over the whole LUN so the final read-back covers every block.
-        long count = Math.max(LUN_BYTES / 4096, (long) (perSecond / 2 * BENCH_TARGET.toSeconds()));
+        long count = countFor(BENCH_TARGET, 2);
         int loginsBefore = logins();
         int holdsBefore = holds().size();
 
@@ -112,10 +118,9 @@ class BackendSwapE2EIT extends LunarE2ETest {
     void restartsOfTheBackendUnderAWriterLoseNothing() throws Exception {
         int loginsBefore = logins();
         int holdsBefore = holds().size();
-        // About 20 s of 4 KiB writes at QD32 (measured rate from the first test's calibration is not
-        // shared; two restarts take a few seconds, and the assertion below says if this was too short).
+        long count = countFor(Duration.ofSeconds(20), 1);
         CompletableFuture<ToolResult> writer = CompletableFuture.supplyAsync(() -> benchResult(
-                "-w", "--pattern=0xa5", "-c", "40000"));
+                "-w", "--pattern=0xa5", "-c", Long.toString(count)));
         awaitLogins(loginsBefore + 1);
         String id = backendBundleId();
         for (int i = 0; i < 2; i++) {
@@ -129,7 +134,7 @@ class BackendSwapE2EIT extends LunarE2ETest {
                 + lunar.diagnostics());
         assertTrue(outlived, "the writer ended before the second restart; raise its count");
         assertEquals(loginsBefore + 1, logins(), "the writer logged in again\n" + lunar.diagnostics());
-        long written = Math.min(40000L * 4096, LUN_BYTES);
+        long written = Math.min(count * 4096, LUN_BYTES);
         String verify = QemuTools.succeed("qemu-io", "-f", "raw", "-c", "read -P 0xa5 0 " + written, url());
         assertFalse(verify.contains("Pattern verification failed"), verify);
     }
