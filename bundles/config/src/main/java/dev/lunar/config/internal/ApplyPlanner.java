@@ -17,7 +17,21 @@ import java.util.Map;
  */
 final class ApplyPlanner {
 
+    /** A secret that changes shows as this in the plan: the reader learns that, never the value. */
+    static final String CHANGED_SECRET = "******** (changed)";
+
     private ApplyPlanner() {
+    }
+
+    /**
+     * The desired properties redacted, where a secret whose value changes reads
+     * {@value #CHANGED_SECRET}: two redacted values would otherwise look equal.
+     */
+    private static Map<String, String> redactedAfter(ConfigObject before, ConfigObject after) {
+        Map<String, String> shown = new java.util.TreeMap<>(after.redacted().properties());
+        shown.replaceAll((k, v) -> dev.lunar.api.ConfigPids.isSecret(k) && before.properties().containsKey(k)
+                && !before.properties().get(k).equals(after.properties().get(k)) ? CHANGED_SECRET : v);
+        return shown;
     }
 
     static List<ConfigurationComponent.Change> plan(Map<ObjectKind, Map<String, ConfigAdminObjects.Stored>> current,
@@ -42,7 +56,7 @@ final class ApplyPlanner {
                             want.name(), Map.of(), want.redacted().properties()), null, want));
                 } else if (!stored.object().properties().equals(want.properties())) {
                     changes.add(new ConfigurationComponent.Change(new PlanStep(PlanStep.Action.UPDATE, kind,
-                            want.name(), stored.object().redacted().properties(), want.redacted().properties()),
+                            want.name(), stored.object().redacted().properties(), redactedAfter(stored.object(), want)),
                             stored, want));
                 }
             }

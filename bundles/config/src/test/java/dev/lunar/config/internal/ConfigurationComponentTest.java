@@ -348,6 +348,19 @@ class ConfigurationComponentTest {
     }
 
     @Test
+    void aChangedSecretIsVisibleInThePlanButNotItsValue() {
+        service.create(ObjectKind.TARGET, "a", Map.of("iqn", IQN_A, "chapUser", "u", "chapSecret", "old-secret-1"));
+        ConfigDocument changed = new ConfigDocument(1, List.of(new ConfigObject(ObjectKind.TARGET, "a",
+                Map.of("iqn", IQN_A, "chapUser", "u", "chapSecret", "new-secret-2", "alias", "A"))));
+        PlanStep step = service.apply(changed, true).steps().get(0);
+        assertEquals("********", step.before().get("chapSecret"));
+        assertEquals("******** (changed)", step.after().get("chapSecret"));
+        ConfigDocument sameSecret = new ConfigDocument(1, List.of(new ConfigObject(ObjectKind.TARGET, "a",
+                Map.of("iqn", IQN_A, "chapUser", "u", "chapSecret", "old-secret-1", "alias", "A"))));
+        assertEquals("********", service.apply(sameSecret, true).steps().get(0).after().get("chapSecret"));
+    }
+
+    @Test
     void dryRunTouchesNothing() {
         karafDefaults();
         ConfigDocument desired = document(new ConfigDocument(1, List.of()),

@@ -62,7 +62,7 @@ class DeclarativeConfigCommandsTest {
                         Map.of("iqn", "iqn.2026-11.dev.lunar:b")),
                 new PlanStep(PlanStep.Action.UPDATE, ObjectKind.LUN, "b-0",
                         Map.of("size", "64MiB", "readOnly", "true", "chapSecret", "********"),
-                        Map.of("size", "128MiB", "removable", "true", "chapSecret", "********")));
+                        Map.of("size", "128MiB", "removable", "true", "chapSecret", "******** (changed)")));
         ApplyCommand apply = new ApplyCommand();
         apply.configs = service;
         apply.file = dir.resolve("d.json").toString();
@@ -71,7 +71,7 @@ class DeclarativeConfigCommandsTest {
         assertEquals("""
                 - delete acl old
                 + create target b {iqn=iqn.2026-11.dev.lunar:b}
-                ~ update lun b-0: chapSecret (secret, may have changed), -readOnly, +removable=true, size 64MiB -> 128MiB
+                ~ update lun b-0: chapSecret changed, -readOnly, +removable=true, size 64MiB -> 128MiB
                 Dry run: 3 changes planned, nothing was changed (run without --dry-run to apply).
                 """, out);
         assertEquals(List.of("parse {}", "apply dryRun=true"), service.calls);
