@@ -23,7 +23,8 @@ import org.slf4j.LoggerFactory;
  * the CHAP keys are ignored here. Its metatype lives there.
  *
  * <p>Changes are live ({@code @Modified}): open nexuses see the new LUN set and write protection
- * from their next command, with REPORTED LUNS DATA HAS CHANGED when their LUN set changed.
+ * from their next command, with REPORTED LUNS DATA HAS CHANGED when their LUN set changed and
+ * MODE PARAMETERS CHANGED when their write protection did.
  * Removing the entry does not end anybody's session.
  */
 @Component(configurationPid = ConfigPids.ACL, configurationPolicy = ConfigurationPolicy.REQUIRE,

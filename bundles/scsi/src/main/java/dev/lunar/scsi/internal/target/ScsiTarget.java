@@ -126,7 +126,8 @@ public final class ScsiTarget {
      * Adds or replaces the ACL entry of configuration {@code grant.configName()}. Applies to the
      * next command of every open nexus: a nexus whose set of visible LUNs changes gets REPORTED
      * LUNS DATA HAS CHANGED (SPC-4 §6.33: 3F/0E, established as for a LUN inventory change) on
-     * every LU it sees afterwards. Any thread; does not block beyond this target's lock.
+     * every LU it sees afterwards, one whose write protection changes MODE PARAMETERS CHANGED
+     * (2A/01). Any thread; does not block beyond this target's lock.
      */
     public void putGrant(AccessGrant grant) {
         changeGrants(() -> grants.put(grant.configName(), grant));
@@ -152,8 +153,10 @@ public final class ScsiTarget {
             numbers.add(lu.lun());
         }
         Map<ScsiNexus, Set<Integer>> before = new IdentityHashMap<>();
+        Map<ScsiNexus, Boolean> wasReadOnly = new IdentityHashMap<>();
         for (ScsiNexus n : nexuses) {
             before.put(n, access(n.initiatorKey()).visible(numbers));
+            wasReadOnly.put(n, access(n.initiatorKey()).readOnly());
         }
         change.run();
         Map<String, AccessGrant> view = new HashMap<>();
@@ -174,6 +177,15 @@ public final class ScsiTarget {
                 for (LogicalUnit lu : lus) {
                     if (after.contains(lu.lun())) {
                         lu.unitAttentions().establish(n.name(), SenseCodes.UA_REPORTED_LUNS_CHANGED);
+                    }
+                }
+            }
+            if (access(n.initiatorKey()).readOnly() != wasReadOnly.get(n)) {
+                // the WP bit of the mode parameter header changed for this nexus, as when the LUN
+                // option readOnly changes (SPC-4 §5.14: MODE PARAMETERS CHANGED)
+                for (LogicalUnit lu : lus) {
+                    if (after.contains(lu.lun())) {
+                        lu.unitAttentions().establish(n.name(), SenseCodes.UA_MODE_PARAMETERS_CHANGED);
                     }
                 }
             }

@@ -163,6 +163,7 @@ class AccessControlTest {
         target.putGrant(grant("a", INIT1, null, true));
         target.putGrant(grant("b", INIT2, null, false));
         clearAll(other);
+        clearAll(h.nexus);
         write(h.nexus, 0).assertCheckCondition(0x7, 0x27, 0x00);
         write(h.nexus, 2).assertCheckCondition(0x7, 0x27, 0x00);
         write(other, 0).assertGood();
@@ -173,12 +174,16 @@ class AccessControlTest {
     }
 
     @Test
-    void readOnlyChangeAppliesToTheNextCommandWithoutUnitAttention() {
+    void readOnlyChangeAppliesToTheNextCommandAfterModeParametersChanged() {
         target.putGrant(grant("a", INIT1, null, false));
+        clearAll(h.nexus);
         write(h.nexus, 0).assertGood();
         target.putGrant(grant("a", INIT1, null, true));
+        write(h.nexus, 0).assertCheckCondition(0x6, 0x2a, 0x01);
         write(h.nexus, 0).assertCheckCondition(0x7, 0x27, 0x00);
+        send(h.nexus, 2, TUR).assertCheckCondition(0x6, 0x2a, 0x01);
         target.putGrant(grant("a", INIT1, null, false));
+        write(h.nexus, 0).assertCheckCondition(0x6, 0x2a, 0x01);
         write(h.nexus, 0).assertGood();
     }
 
@@ -193,8 +198,8 @@ class AccessControlTest {
         send(h.nexus, 0, TUR).assertCheckCondition(0x6, 0x3f, 0x0e);
         send(h.nexus, 1, TUR).assertGood();
         assertEquals(List.of(0, 1), reportedLuns(h.nexus));
-        // same set again (readOnly only): no unit attention
-        target.putGrant(grant("a", INIT1, "1,0", true));
+        // same set again, same write protection: no unit attention
+        target.putGrant(grant("a", INIT1, "1,0", false));
         send(h.nexus, 0, TUR).assertGood();
     }
 
