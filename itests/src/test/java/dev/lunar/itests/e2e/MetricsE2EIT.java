@@ -4,7 +4,10 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.lunar.itests.FreePorts;
+import java.io.DataInputStream;
 import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.net.Socket;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -63,14 +66,7 @@ class MetricsE2EIT extends LunarE2ETest {
 
     @Test
     void mbeansDescribeTargetsLunsAndTransports() throws Exception {
-        Properties management = new Properties();
-        try (var in = Files.newInputStream(lunar.home().resolve("etc/org.apache.karaf.management.cfg"))) {
-            management.load(in);
-        }
-        JMXServiceURL url = new JMXServiceURL("service:jmx:rmi://127.0.0.1:" + management.getProperty("rmiServerPort")
-                + "/jndi/rmi://127.0.0.1:" + management.getProperty("rmiRegistryPort") + "/karaf-root");
-        try (JMXConnector connector = JMXConnectorFactory.connect(url,
-                Map.of(JMXConnector.CREDENTIALS, new String[] {JMX_USER, JMX_PASSWORD}))) {
+        try (JMXConnector connector = jmx()) {
             MBeanServerConnection jmx = connector.getMBeanServerConnection();
             ObjectName lun = new ObjectName("dev.lunar:type=Lun,target=" + ObjectName.quote(DEFAULT_TARGET) + ",lun=0");
             Instant deadline = Instant.now().plus(ENDPOINT_TIMEOUT);
@@ -96,6 +92,79 @@ class MetricsE2EIT extends LunarE2ETest {
                             new Object[] {0xfffe, "test"}, new String[] {"int", "java.lang.String"}));
             assertTrue(String.valueOf(unknown.getCause()).contains("no session with TSIH"), unknown::toString);
         }
+    }
+
+    /**
+     * An admin's kill of a live session through JMX: the initiator (a raw socket that never logs
+     * out) gets the Async Message "logout requested" with Parameter3 = 5 s (RFC 7143 §11.9.1),
+     * the target closes the connection once that time is up, and the operation returns when the
+     * session is gone. Meanwhile the scrape listed the session.
+     */
+    @Test
+    void killSessionAsksForLogoutThenClosesTheConnection() throws Exception {
+        try (Socket initiator = new Socket()) {
+            initiator.connect(new InetSocketAddress("127.0.0.1", lunar.iscsiPort()), 10_000);
+            initiator.setSoTimeout(30_000);
+            DataInputStream in = new DataInputStream(initiator.getInputStream());
+            int tsih = login(initiator, in);
+            assertTrue(scrape().body().contains("lunar_session_reads_total{tsih=\"" + tsih + "\""),
+                    "the scrape lists the live session");
+
+            try (JMXConnector connector = jmx()) {
+                Object result = connector.getMBeanServerConnection().invoke(new ObjectName("dev.lunar:type=Lunar"),
+                        "killSession", new Object[] {tsih, "e2e maintenance"}, new String[] {"int", "java.lang.String"});
+                assertEquals("session " + tsih + " ended", result);
+            }
+            byte[] async = readPdu(in);
+            assertEquals(0x32, async[0] & 0x3f, "an Async Message first");
+            assertEquals(1, async[36], "AsyncEvent 1: the target requests a logout");
+            assertEquals(5, ((async[42] & 0xff) << 8) | (async[43] & 0xff), "Parameter3: seconds to log out");
+            assertEquals(-1, in.read(), "then the target closed the connection");
+        }
+        assertTrue(!scrape().body().contains("tsih=\""), "no session left in the scrape");
+    }
+
+    /** One Login Request straight to full feature phase (no CHAP on the loopback default target). */
+    private static int login(Socket socket, DataInputStream in) throws IOException {
+        StringBuilder keys = new StringBuilder();
+        for (String kv : new String[] {"InitiatorName=iqn.2026-11.dev.lunar:metrics-e2e", "SessionType=Normal",
+                "TargetName=" + DEFAULT_TARGET, "HeaderDigest=None", "DataDigest=None"}) {
+            keys.append(kv).append('\0');
+        }
+        byte[] text = keys.toString().getBytes(StandardCharsets.UTF_8);
+        java.nio.ByteBuffer pdu = java.nio.ByteBuffer.allocate(48 + ((text.length + 3) & ~3));
+        pdu.put(0, (byte) 0x43);                     // immediate Login Request
+        pdu.put(1, (byte) (0x80 | (1 << 2) | 3));    // T=1, CSG=1 (operational), NSG=3 (full feature)
+        pdu.put(7, (byte) text.length);
+        pdu.put(8, (byte) 0x80);                     // ISID type random
+        pdu.putShort(12, (short) 0x4d45);
+        pdu.putInt(16, 1);                           // ITT
+        pdu.putInt(24, 1);                           // CmdSN
+        pdu.put(48, text);
+        socket.getOutputStream().write(pdu.array());
+        byte[] response = readPdu(in);
+        assertEquals(0x23, response[0] & 0x3f, "Login Response");
+        assertEquals(0, response[36], "login succeeded (status class 0)");
+        return ((response[14] & 0xff) << 8) | (response[15] & 0xff);
+    }
+
+    /** The BHS of the next PDU; its AHS and data segment are read and dropped. */
+    private static byte[] readPdu(DataInputStream in) throws IOException {
+        byte[] bhs = new byte[48];
+        in.readFully(bhs);
+        int data = ((bhs[5] & 0xff) << 16) | ((bhs[6] & 0xff) << 8) | (bhs[7] & 0xff);
+        in.readFully(new byte[(bhs[4] & 0xff) * 4 + ((data + 3) & ~3)]);
+        return bhs;
+    }
+
+    private JMXConnector jmx() throws IOException {
+        Properties management = new Properties();
+        try (var in = Files.newInputStream(lunar.home().resolve("etc/org.apache.karaf.management.cfg"))) {
+            management.load(in);
+        }
+        JMXServiceURL url = new JMXServiceURL("service:jmx:rmi://127.0.0.1:" + management.getProperty("rmiServerPort")
+                + "/jndi/rmi://127.0.0.1:" + management.getProperty("rmiRegistryPort") + "/karaf-root");
+        return JMXConnectorFactory.connect(url, Map.of(JMXConnector.CREDENTIALS, new String[] {JMX_USER, JMX_PASSWORD}));
     }
 
     private static Object attribute(MBeanServerConnection jmx, ObjectName name, String attribute) {
