@@ -236,7 +236,8 @@ final class IscsiConnection implements ConnectionListener, LoginContext {
         if (parked) {
             // A transport that delivers after detach() started (the SPI allows the PDU being
             // framed): it waits in order behind the mailbox.
-            enqueue(new Deferred(() -> pduReceived(c, pdu), pdu::release));
+            // Run it as a PDU of whichever connection carries this one by then.
+            enqueue(new Deferred(() -> pduReceived(conn, pdu), pdu::release));
             return;
         }
         try {

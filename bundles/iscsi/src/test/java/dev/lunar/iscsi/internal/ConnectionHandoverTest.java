@@ -187,6 +187,27 @@ class ConnectionHandoverTest {
     }
 
     @Test
+    void aPduDeliveredAfterDetachStartedRunsOnTheAdopter() throws Exception {
+        WireTransport old = transport("tcp", "tcp");
+        Initiator i = new Initiator(old);
+        old.deliverLateOnDetach = true;
+        int tur = i.command(testUnitReady(), false, 0);
+        old.sync();
+        assertEquals(1, i.wire.unreadCount());
+
+        handover.transportUnbinding(old);
+        assertEquals(0, i.wire.unreadCount(), "the old transport delivered it while detaching");
+        assertTrue(i.wire.toInitiator.isEmpty(), "and it was not processed while parked");
+        WireTransport successor = transport("tcp", "tcp");
+        assertEquals(List.of(tur), i.statuses(1));
+        assertSame(successor, onlyConnection().carrier());
+        int again = i.command(testUnitReady(), false, 0);
+        assertEquals(List.of(again), i.statuses(1), "the connection stays on the adopter");
+        assertEquals("tcp", i.wire.owner.transportKind());
+        assertEquals(0, onlyConnection().internalErrors);
+    }
+
+    @Test
     void aPortalThatReListensKeepsItsHandedOverConnections() throws Exception {
         WireTransport old = transport("tcp", "tcp");
         Initiator i = new Initiator(old);

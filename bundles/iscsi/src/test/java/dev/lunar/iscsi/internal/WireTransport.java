@@ -93,6 +93,8 @@ final class WireTransport implements Transport {
     private volatile Thread ioThread;
     /** When set, detach() completes exceptionally (a transport that cannot detach). */
     volatile boolean refuseDetach;
+    /** When set, nothing is read from the wires until detach, which then delivers one PDU late. */
+    volatile boolean deliverLateOnDetach;
 
     WireTransport(String kind, String wire) {
         this.kind = kind;
@@ -183,8 +185,8 @@ final class WireTransport implements Transport {
         void pump() {
             execute(() -> {
                 Pdu p;
-                while (reading && !detached && !closed && listener != null && wire.owner == this
-                        && (p = wire.poll()) != null) {
+                while (reading && !transport.deliverLateOnDetach && !detached && !closed && listener != null
+                        && wire.owner == this && (p = wire.poll()) != null) {
                     listener.pduReceived(this, p);
                 }
             });
@@ -294,6 +296,13 @@ final class WireTransport implements Transport {
                 if (transport.refuseDetach || closed || detached) {
                     f.completeExceptionally(new IOException("this transport cannot detach " + id));
                     return;
+                }
+                if (transport.deliverLateOnDetach) {
+                    // The SPI lets the PDU being framed arrive after detach() was called.
+                    Pdu late = wire.poll();
+                    if (late != null) {
+                        listener.pduReceived(this, late);
+                    }
                 }
                 detached = true;
                 wire.owner = null;
