@@ -255,6 +255,31 @@ class ConfigurationComponentTest {
     }
 
     @Test
+    void deletingAHandWrittenObjectRemovesItsFileButNothingOutsideEtc() throws Exception {
+        karafDefaults();
+        Path file = etc.resolve("dev.lunar.lun-default-0.cfg");
+        Files.writeString(file, "# the shipped file\nlun = 0\n");
+        service.delete(ObjectKind.LUN, "default-0", false);
+        assertFalse(Files.exists(file));
+
+        Path outside = Files.createTempFile("not-etc", ".cfg");
+        admin.put("dev.lunar.target~elsewhere", "dev.lunar.target", map("iqn", IQN_A,
+                "felix.fileinstall.filename", outside.toUri().toString()));
+        service.delete(ObjectKind.TARGET, "elsewhere", false);
+        assertTrue(Files.exists(outside), "a file outside etc/ is never deleted");
+        Files.delete(outside);
+    }
+
+    @Test
+    void typedAndArrayValuesReadAsText() {
+        admin.put("dev.lunar.acl~typed", "dev.lunar.acl", Map.of("target", IQN_A, "initiator", IQN_B,
+                "luns", new Integer[] {0, 2}, "readOnly", Boolean.TRUE, "component.id", 12L,
+                "dev.lunar.x.target", "(filter)"));
+        assertEquals(Map.of("target", IQN_A, "initiator", IQN_B, "luns", "0,2", "readOnly", "true"),
+                service.get(ObjectKind.ACL, "typed").orElseThrow().properties());
+    }
+
+    @Test
     void deleteRefusesTargetsAndLunsInUseUnlessForced() {
         karafDefaults();
         sessions.add(session(7, "iqn.1993-08.org.debian:01:host1", "iqn.2026-11.dev.lunar:default"));
