@@ -6,6 +6,7 @@ import dev.lunar.scsi.internal.target.DeviceServerCore;
 import java.util.Arrays;
 import java.util.Collection;
 import java.util.Map;
+import java.util.TreeSet;
 import org.osgi.service.component.annotations.Activate;
 import org.osgi.service.component.annotations.Component;
 import org.osgi.service.component.annotations.ConfigurationPolicy;
@@ -47,7 +48,7 @@ public final class AclComponent {
 
     AclComponent(DeviceServerCore core, Map<String, Object> properties) {
         this.core = core;
-        Entry e = parse(properties);
+        Entry e = parseFailClosed(properties);
         core.target(e.target()).putGrant(e.grant());
         this.entry = e;
         LOG.info("ACL {}: {} on {}: LUNs {}{}", e.grant().configName(), e.grant().initiator(), e.target(),
@@ -57,7 +58,7 @@ public final class AclComponent {
     /** A changed entry applies to running nexuses at once (STYLE rule 8: no restart). */
     @Modified
     void modified(Map<String, Object> properties) {
-        Entry next = parse(properties);
+        Entry next = parseFailClosed(properties);
         Entry old = entry;
         if (!old.target().equalsIgnoreCase(next.target())) {
             core.target(old.target()).removeGrant(old.grant().configName());
@@ -74,6 +75,29 @@ public final class AclComponent {
         Entry e = entry;
         core.target(e.target()).removeGrant(e.grant().configName());
         LOG.info("ACL {} removed ({} on {})", e.grant().configName(), e.grant().initiator(), e.target());
+    }
+
+    /**
+     * As {@link #parse}, but an entry that names its target and initiator and is wrong otherwise
+     * (a typo in {@code luns} or {@code readOnly}) still restricts: the initiator sees no LUN and
+     * may write nothing until the entry is fixed. Failing the component instead would leave a
+     * target whose only ACL it is open to every LUN, read-write, for the very initiator the entry
+     * meant to restrict (DESIGN §3.7: secure by default).
+     *
+     * @throws IllegalArgumentException when the target or initiator is missing (nothing to restrict)
+     */
+    static Entry parseFailClosed(Map<String, ?> p) {
+        try {
+            return parse(p);
+        } catch (IllegalArgumentException e) {
+            String target = string(p, ConfigPids.ACL_TARGET);
+            String initiator = string(p, ConfigPids.ACL_INITIATOR);
+            if (target == null || initiator == null) {
+                throw e;
+            }
+            LOG.error("{}; until it is fixed, {} sees no LUN of {}", e.getMessage(), initiator, target);
+            return new Entry(target, new AccessGrant(configName(p), initiator, new TreeSet<>(), true));
+        }
     }
 
     /**

@@ -65,7 +65,7 @@ public final class StoredAclLoader implements ConfigurationListener {
                 continue;
             }
             try {
-                AclComponent.Entry e = AclComponent.parse(toMap(properties));
+                AclComponent.Entry e = AclComponent.parseFailClosed(toMap(properties));
                 core.target(e.target()).putGrantIfAbsent(e.grant());
                 loaded++;
             } catch (IllegalArgumentException e) {

@@ -68,6 +68,21 @@ class AclComponentTest {
     }
 
     @Test
+    void aBrokenEntryRestrictsInsteadOfOpeningTheTarget() {
+        AclComponent c = new AclComponent(core, config(T1, "0;2", null));
+        AccessGrant g = core.target(T1).access(AccessGrant.key(HOST));
+        assertEquals(Set.of(), g.luns(), "a typo in luns: no LUN at all, not every LUN");
+        assertTrue(g.readOnly());
+        c.modified(config(T1, "0,2", null));
+        assertEquals(Set.of(0, 2), core.target(T1).access(AccessGrant.key(HOST)).luns(), "fixed: applies");
+        c.modified(config(T1, null, "ja"));
+        assertEquals(Set.of(), core.target(T1).access(AccessGrant.key(HOST)).luns());
+        Map<String, Object> noInitiator = config(T1, null, null);
+        noInitiator.remove("initiator");
+        assertThrows(IllegalArgumentException.class, () -> AclComponent.parseFailClosed(noInitiator));
+    }
+
+    @Test
     void multiValuedLunsAreAccepted() {
         Map<String, Object> m = config(T1, null, null);
         m.put("luns", new String[] {"2", "5"});
