@@ -89,7 +89,7 @@ public final class AccessControl {
             return Admission.OPEN;
         }
         InitiatorAcl entry = initiatorName == null ? null : listed.get(key(initiatorName));
-        return entry == null ? Admission.DENIED : new Admission(true, entry);
+        return entry == null || !entry.admits() ? Admission.DENIED : new Admission(true, entry);
     }
 
     /** Whether {@code targetIqn} has any ACL entry. */

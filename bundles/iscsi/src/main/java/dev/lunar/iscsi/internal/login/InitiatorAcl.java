@@ -13,12 +13,20 @@ import java.util.Objects;
  * @param initiator initiator IQN, compared case-insensitively
  * @param chap CHAP credentials this initiator must use instead of the target's, null to use the
  *     target's policy and credentials
+ * @param admits false for a broken entry: it still restricts the target, but admits nobody, not
+ *     even its own initiator, until it is fixed (failing closed)
  */
-public record InitiatorAcl(String configName, String target, String initiator, ChapCredentials chap) {
+public record InitiatorAcl(String configName, String target, String initiator, ChapCredentials chap,
+        boolean admits) {
 
     public InitiatorAcl {
         Objects.requireNonNull(configName, "configName");
         Objects.requireNonNull(target, "target");
         Objects.requireNonNull(initiator, "initiator");
+    }
+
+    /** An entry that admits its initiator. */
+    public InitiatorAcl(String configName, String target, String initiator, ChapCredentials chap) {
+        this(configName, target, initiator, chap, true);
     }
 }

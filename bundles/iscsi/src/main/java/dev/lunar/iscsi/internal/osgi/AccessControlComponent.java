@@ -64,7 +64,7 @@ public final class AccessControlComponent implements ConfigurationListener {
                 continue;
             }
             try {
-                table.putIfAbsent(AclComponent.parse(toMap(properties)));
+                table.putIfAbsent(AclComponent.parseFailClosed(toMap(properties)));
                 loaded++;
             } catch (IllegalArgumentException e) {
                 LOG.warn("Stored ACL configuration {} ignored: {}", c.getPid(), e.getMessage());

@@ -78,7 +78,7 @@ public final class AclComponent {
 
     AclComponent(AccessControl table, Map<String, Object> properties) {
         this.table = table;
-        InitiatorAcl acl = parse(properties);
+        InitiatorAcl acl = parseFailClosed(properties);
         table.put(acl);
         name = acl.configName();
         LOG.info("ACL {}: {} may log in to {}{}", acl.configName(), acl.initiator(), acl.target(),
@@ -88,7 +88,7 @@ public final class AclComponent {
     /** New rules for the next login; running sessions stay (STYLE rule 8). */
     @Modified
     void modified(Map<String, Object> properties) {
-        InitiatorAcl acl = parse(properties);
+        InitiatorAcl acl = parseFailClosed(properties);
         table.put(acl);
         LOG.info("ACL {} changed: {} may log in to {}{}", acl.configName(), acl.initiator(), acl.target(),
                 acl.chap() == null ? "" : " with its own CHAP user " + acl.chap().user());
@@ -98,6 +98,28 @@ public final class AclComponent {
     void deactivate() {
         table.remove(name);
         LOG.info("ACL {} removed; sessions it admitted keep running until they end or are killed", name);
+    }
+
+    /**
+     * As {@link #parse}, but an entry that names its target and initiator and has unusable CHAP
+     * keys still restricts the target and admits nobody until fixed. Failing the component instead
+     * would leave a target whose only ACL it is open to every initiator (DESIGN §3.7).
+     *
+     * @throws IllegalArgumentException when the target or initiator is missing (nothing to restrict)
+     */
+    static InitiatorAcl parseFailClosed(Map<String, ?> p) {
+        try {
+            return parse(p);
+        } catch (IllegalArgumentException e) {
+            String target = string(p, ConfigPids.ACL_TARGET);
+            String initiator = string(p, ConfigPids.ACL_INITIATOR);
+            if (target == null || initiator == null) {
+                throw e;
+            }
+            LOG.error("{}; until it is fixed, {} admits nobody from this entry, {} included", e.getMessage(),
+                    target, initiator);
+            return new InitiatorAcl(TargetComponent.configName(castMap(p)), target, initiator, null, false);
+        }
     }
 
     /**

@@ -75,6 +75,23 @@ class AclComponentTest {
     }
 
     @Test
+    void anEntryWithUnusableChapKeysRestrictsTheTargetAndAdmitsNobody() {
+        AccessControl table = new AccessControl();
+        Map<String, Object> m = config();
+        m.put("chapUser", "host");
+        AclComponent c = new AclComponent(table, m);
+        assertTrue(table.restricted(TARGET), "the target is not left open");
+        assertFalse(table.admission(TARGET, HOST).admitted(), "not even its own initiator, without its CHAP");
+        assertFalse(table.admission(TARGET, "iqn.other").admitted());
+        m.put("chapSecret", "host-secret-123");
+        c.modified(m);
+        assertTrue(table.admission(TARGET, HOST).admitted(), "fixed: applies");
+        Map<String, Object> noTarget = config();
+        noTarget.remove("target");
+        assertThrows(IllegalArgumentException.class, () -> AclComponent.parseFailClosed(noTarget));
+    }
+
+    @Test
     void componentFeedsTheTableLive() {
         AccessControl table = new AccessControl();
         AclComponent c = new AclComponent(table, config());
