@@ -342,6 +342,14 @@ final class IscsiConnection implements ConnectionListener, LoginContext {
             statSnAcked = exp;
             return;
         }
+        if (exp == statSn + 1) {
+            // libiscsi reads the StatSN of an R2T (RFC 7143 §11.8.3: the next StatSN, not advanced)
+            // as a status it received and acknowledges one past it. Harmless at ERL 0, where no
+            // status is kept for retransmission; not worth a warning for a common initiator.
+            LOG.debug("Connection {}: ExpStatSN {} one past the next StatSN (libiscsi after an R2T)", conn.id(),
+                    Integer.toUnsignedString(exp));
+            return;
+        }
         if (!expStatSnWarned) {
             expStatSnWarned = true;
             LOG.warn("Connection {}: ExpStatSN {} outside [{}, {}] in {}; ignored (further ones at DEBUG)", conn.id(),

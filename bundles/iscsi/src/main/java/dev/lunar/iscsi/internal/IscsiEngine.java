@@ -250,9 +250,18 @@ public final class IscsiEngine {
             out.add(new SessionInfo(s.tsih(), p.initiatorName(), s.isidHex(),
                     p.discovery() || p.targetName() == null ? "" : p.targetName(), c == null ? 0 : 1,
                     c == null ? "" : c.transportConnection().transportKind(),
-                    c == null ? "" : String.valueOf(c.transportConnection().remoteAddress()), p.asMap()));
+                    c == null ? "" : hostAndPort(c.transportConnection().remoteAddress()), p.asMap()));
         }
         out.sort(Comparator.comparingInt(SessionInfo::tsih));
         return out;
+    }
+
+    /** {@code 127.0.0.1:51234} or {@code [::1]:51234}: InetSocketAddress.toString() adds a "/" and maybe a host name. */
+    static String hostAndPort(java.net.InetSocketAddress a) {
+        if (a == null) {
+            return "";
+        }
+        String host = a.getAddress() != null ? a.getAddress().getHostAddress() : a.getHostString();
+        return (host.indexOf(':') >= 0 ? "[" + host + "]" : host) + ":" + a.getPort();
     }
 }
