@@ -48,14 +48,40 @@ final class TcpDetachedConnection implements DetachedConnection {
         return unread.duplicate();
     }
 
+    /**
+     * The endpoint as {@code type}; or, for {@code Runnable.class}, the {@link #ADOPTED_HOOK
+     * adopted hook}. Any thread; does not block.
+     */
     @Override
     public <T> Optional<T> endpoint(Class<T> type) {
+        if (type == ADOPTED_HOOK) {
+            return Optional.of(type.cast(adoptedHook));
+        }
         return type.isInstance(endpoint) ? Optional.of(type.cast(endpoint)) : Optional.empty();
     }
+
+    /**
+     * The JDK type under which {@link #endpoint(Class)} hands an adopter a hook to run once it
+     * owns the endpoint; from then {@link #close()} leaves the endpoint alone. A JDK type because
+     * the adopter may be another bundle, or another revision of this one after
+     * {@code bundle:update}, whose {@code TcpDetachedConnection} is a different class: an
+     * {@code instanceof} test would fail there and a later close() would cut the live socket.
+     */
+    static final Class<Runnable> ADOPTED_HOOK = Runnable.class;
+
+    private final Runnable adoptedHook = this::markAdopted;
 
     /** Marks the endpoint as owned by an adopter; a later {@link #close()} leaves it alone. */
     boolean markAdopted() {
         return released.compareAndSet(false, true);
+    }
+
+    /**
+     * Marks {@code detached} adopted through its hook, whichever class loader made it: any
+     * {@code DetachedConnection} that offers a {@code Runnable} endpoint gets it run once.
+     */
+    static void markAdopted(DetachedConnection detached) {
+        detached.endpoint(ADOPTED_HOOK).ifPresent(Runnable::run);
     }
 
     @Override

@@ -241,9 +241,9 @@ public final class TcpTransport implements Transport {
             detached.close();
             throw e instanceof IOException ? (IOException) e : new IOException("cannot adopt " + detached, e);
         }
-        if (detached instanceof TcpDetachedConnection) {
-            ((TcpDetachedConnection) detached).markAdopted();
-        }
+        // Not instanceof: the detached connection may come from another revision of this bundle
+        // or from another transport embedding this code (a different class); see ADOPTED_HOOK.
+        TcpDetachedConnection.markAdopted(detached);
         ByteBuffer unread = detached.unread();
         ByteBuf seed = unread.hasRemaining() ? Unpooled.copiedBuffer(unread) : Unpooled.EMPTY_BUFFER;
         channel.config().setAutoRead(false);

@@ -221,6 +221,67 @@ class TcpTransportTest {
     }
 
     /**
+     * A detached connection that is not this class's own (another bundle revision after an update,
+     * or a vendor transport embedding this code: a different class loader, so no instanceof) is
+     * still marked adopted: closing it afterwards, as an owner cleaning up would, leaves the live
+     * socket to its adopter.
+     */
+    @Test
+    void closingAForeignDetachedConnectionAfterAdoptionLeavesTheSocketLive() throws Exception {
+        for (boolean epoll : new boolean[] {false, true}) {
+            if (epoll && !Epoll.isAvailable()) {
+                continue;
+            }
+            TcpTransport t = new TcpTransport(new TcpTransport.Options(1, epoll, 262144, 1 << 20));
+            RecordingListener events = new RecordingListener();
+            try (Portal portal = t.listen(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), events);
+                    Socket s = new Socket()) {
+                s.setSoTimeout(20_000);
+                s.connect(portal.localAddress());
+                Connection c = events.nextConnection();
+                DetachedConnection foreign = new ForwardingDetachedConnection(
+                        c.detach().toCompletableFuture().get(20, TimeUnit.SECONDS));
+                RecordingListener next = new RecordingListener();
+                Connection adopted = t.adopt(foreign, next);
+                foreign.close();
+                s.getOutputStream().write(WireFrames.frame(WireFrames.header(0x00, 0, 0, 41), null, false, false));
+                assertEquals(41, WireFrames.itt(headerOf(next.nextPdu())), t.mode().name());
+                assertTrue(t.connections().contains(adopted), t.mode().name());
+            } finally {
+                t.deactivate();
+            }
+        }
+    }
+
+    /** A DetachedConnection of another class (as one from another class loader is). */
+    private record ForwardingDetachedConnection(DetachedConnection inner) implements DetachedConnection {
+        @Override
+        public String wire() {
+            return inner.wire();
+        }
+
+        @Override
+        public ConnectionSettings settings() {
+            return inner.settings();
+        }
+
+        @Override
+        public ByteBuffer unread() {
+            return inner.unread();
+        }
+
+        @Override
+        public <T> java.util.Optional<T> endpoint(Class<T> type) {
+            return inner.endpoint(type);
+        }
+
+        @Override
+        public void close() {
+            inner.close();
+        }
+    }
+
+    /**
      * A detached connection survives its transport's deactivate (the iscsi bundle parks it while
      * the bundle updates) and, when nobody adopts it, close() really closes the socket in both
      * modes: the peer sees end of stream.
