@@ -8,6 +8,7 @@ import dev.lunar.iscsi.internal.EngineSettings;
 import dev.lunar.iscsi.internal.IscsiEngine;
 import dev.lunar.iscsi.internal.login.AuthConfig;
 import dev.lunar.iscsi.internal.login.ChapCredentials;
+import dev.lunar.iscsi.internal.login.NegotiationDefaults;
 import dev.lunar.spi.scsi.DeviceServer;
 import java.nio.charset.StandardCharsets;
 import java.security.SecureRandom;
@@ -78,6 +79,39 @@ public final class IscsiEngineComponent implements TargetService {
         @AttributeDefinition(type = org.osgi.service.metatype.annotations.AttributeType.PASSWORD,
                 description = "CHAP secret for discovery sessions")
         String discoveryChapSecret() default "";
+
+        // Operational keys (RFC 7143 §13): the target's offer when the result function lets it
+        // choose. Values above the transport's limits are clamped at login.
+
+        @AttributeDefinition(description = "MaxRecvDataSegmentLength the target declares (512..16777215)")
+        int maxRecvDataSegmentLength() default 262144;
+
+        @AttributeDefinition(description = "MaxBurstLength offered (512..16777215; result is the minimum)")
+        int maxBurstLength() default 1048576;
+
+        @AttributeDefinition(description = "FirstBurstLength offered (512..16777215, at most maxBurstLength)")
+        int firstBurstLength() default 262144;
+
+        @AttributeDefinition(description = "ImmediateData offered (result is the AND)")
+        boolean immediateData() default true;
+
+        @AttributeDefinition(description = "InitialR2T offered (result is the OR)")
+        boolean initialR2T() default false;
+
+        @AttributeDefinition(description = "MaxOutstandingR2T offered (1..65535)")
+        int maxOutstandingR2T() default 8;
+
+        @AttributeDefinition(description = "DefaultTime2Wait in seconds (0..3600)")
+        int defaultTime2Wait() default 2;
+
+        @AttributeDefinition(description = "DefaultTime2Retain in seconds (0..3600)")
+        int defaultTime2Retain() default 20;
+
+        @AttributeDefinition(description = "Whether CRC32C header digests are accepted when the initiator offers them")
+        boolean headerDigest() default true;
+
+        @AttributeDefinition(description = "Whether CRC32C data digests are accepted when the initiator offers them")
+        boolean dataDigest() default true;
     }
 
     private final IscsiEngine engine;
@@ -87,7 +121,7 @@ public final class IscsiEngineComponent implements TargetService {
 
     @Activate
     public IscsiEngineComponent(Config config) {
-        this.engine = new IscsiEngine(settings(config), new SecureRandom());
+        this.engine = new IscsiEngine(validSettings(config, EngineSettings.standard()), new SecureRandom());
         this.timer = Executors.newSingleThreadScheduledExecutor(r -> {
             Thread t = new Thread(r, "lunar-iscsi-timer");
             t.setDaemon(true);
@@ -107,15 +141,34 @@ public final class IscsiEngineComponent implements TargetService {
             discovery = AuthConfig.chap(new ChapCredentials(c.discoveryChapUser(),
                     c.discoveryChapSecret().getBytes(StandardCharsets.UTF_8)));
         }
+        NegotiationDefaults n = d.negotiation();
+        NegotiationDefaults negotiation = new NegotiationDefaults(c.maxRecvDataSegmentLength(), c.maxBurstLength(),
+                c.firstBurstLength(), c.immediateData(), c.initialR2T(), c.maxOutstandingR2T(), n.maxConnections(),
+                n.errorRecoveryLevel(), c.defaultTime2Wait(), c.defaultTime2Retain(), n.dataPduInOrder(),
+                n.dataSequenceInOrder(), c.headerDigest(), c.dataDigest());
         return new EngineSettings(c.queueDepth(), d.maxSessions(), c.nopIntervalSeconds() * 1000L,
-                c.nopTimeoutSeconds() * 1000L, d.maxTextBytes(), d.negotiation(), discovery,
+                c.nopTimeoutSeconds() * 1000L, d.maxTextBytes(), negotiation, discovery,
                 (long) c.maxSolicitedMiB() << 20, (long) Math.max(c.maxSessionMiB(), 1) << 20);
+    }
+
+    /**
+     * {@link #settings(Config)}, or {@code previous} when a value is out of range: a typo in
+     * {@code etc/dev.lunar.iscsi.cfg} must not take the engine (and every session) down. The
+     * validation message names the key and its range.
+     */
+    static EngineSettings validSettings(Config config, EngineSettings previous) {
+        try {
+            return settings(config);
+        } catch (IllegalArgumentException e) {
+            LOG.error("Configuration {} rejected, keeping the previous settings: {}", PID, e.getMessage());
+            return previous;
+        }
     }
 
     /** New tunables apply to new logins; sessions keep running (STYLE rule 8). */
     @Modified
     void modified(Config config) {
-        engine.updateSettings(settings(config));
+        engine.updateSettings(validSettings(config, engine.settings()));
     }
 
     @Reference(cardinality = ReferenceCardinality.OPTIONAL, policy = ReferencePolicy.DYNAMIC,
