@@ -26,6 +26,9 @@ final class FakeTargetService implements TargetService {
     List<TransportInfo> transports;
     boolean killSupported;
     final List<String> kills = new ArrayList<>();
+    /** The engine's answer to a move (may throw its refusal); null: moves not implemented. */
+    java.util.function.BiFunction<String, String, MoveReport> move;
+    final List<String> moves = new ArrayList<>();
 
     @Override
     public List<TargetInfo> targets() {
@@ -73,6 +76,10 @@ final class FakeTargetService implements TargetService {
 
     @Override
     public MoveReport moveConnections(String fromKind, String toKind, Optional<Integer> tsih) {
-        throw new UnsupportedOperationException();
+        if (move == null) {
+            throw new UnsupportedOperationException("transport moves are not available yet");
+        }
+        moves.add(fromKind + "->" + toKind + tsih.map(t -> ":" + t).orElse(""));
+        return move.apply(fromKind, toKind);
     }
 }
