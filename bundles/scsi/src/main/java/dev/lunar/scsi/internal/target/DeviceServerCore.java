@@ -119,7 +119,7 @@ public final class DeviceServerCore implements DeviceServer {
         if (!t.remove(lu)) {
             return true;
         }
-        inventoryChanged(t, null);
+        inventoryChanged(t, lu);
         boolean drained = drain(lu, timeoutMillis);
         if (!drained) {
             List<Command> cut = lu.taskSet().select(c -> true);
@@ -154,10 +154,20 @@ public final class DeviceServerCore implements DeviceServer {
         }
     }
 
-    private static void inventoryChanged(ScsiTarget t, LogicalUnit added) {
-        for (LogicalUnit other : t.logicalUnits()) {
-            if (other != added) {
-                other.unitAttentions().establishForAll(SenseCodes.UA_REPORTED_LUNS_CHANGED, null);
+    /**
+     * REPORTED LUNS DATA HAS CHANGED (3F/0E) on the target's other LUs for every open nexus that
+     * sees {@code changed} (SPC-4 §7.5.3: the inventory an initiator can see changed). A nexus the
+     * ACLs hide that LUN from saw no change; a closed nexus gets 29/00 when it comes back anyway.
+     */
+    private static void inventoryChanged(ScsiTarget t, LogicalUnit changed) {
+        for (ScsiNexus n : t.nexuses()) {
+            if (!n.sees(changed.lun())) {
+                continue;
+            }
+            for (LogicalUnit other : t.logicalUnits()) {
+                if (other != changed) {
+                    other.unitAttentions().establish(n.name(), SenseCodes.UA_REPORTED_LUNS_CHANGED);
+                }
             }
         }
     }

@@ -204,6 +204,26 @@ class AccessControlTest {
     }
 
     @Test
+    void aLunAddedOrRemovedOutsideANexusViewRaisesNothingThere() {
+        target.putGrant(grant("a", INIT1, "0", false));
+        clearAll(h.nexus);
+        LogicalUnit lu3 = new LogicalUnit("lun3", ScsiHarness.TARGET, 3, "memory", 64, null);
+        lu3.attach(new MemoryBlockDevice(MemoryBlockDevice.geometry(64, 16)));
+        h.core.addLogicalUnit(lu3);
+        send(h.nexus, 0, TUR).assertGood();
+        h.core.removeLogicalUnit(lu3, 1000);
+        send(h.nexus, 0, TUR).assertGood();
+        // a LUN this nexus may see does change its inventory
+        target.putGrant(grant("a", INIT1, "0,3", false));
+        clearAll(h.nexus);
+        LogicalUnit again = new LogicalUnit("lun3", ScsiHarness.TARGET, 3, "memory", 64, null);
+        again.attach(new MemoryBlockDevice(MemoryBlockDevice.geometry(64, 16)));
+        h.core.addLogicalUnit(again);
+        send(h.nexus, 0, TUR).assertCheckCondition(0x6, 0x3f, 0x0e);
+        h.core.removeLogicalUnit(again, 1000);
+    }
+
+    @Test
     void otherNexusesGetNoUnitAttentionWhenTheirViewStaysTheSame() {
         ScsiNexus other = h.secondNexus();
         target.putGrant(grant("b", INIT2, null, false));
