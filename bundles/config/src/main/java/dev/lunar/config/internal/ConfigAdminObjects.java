@@ -45,23 +45,42 @@ import org.osgi.service.cm.ConfigurationAdmin;
  */
 final class ConfigAdminObjects {
 
+    private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(ConfigAdminObjects.class);
+
     /** Felix fileinstall's property naming the file a configuration lives in (a {@code file:} URL). */
     static final String FILENAME = "felix.fileinstall.filename";
 
-    /** A configuration object and the Config Admin configuration that holds it. */
-    record Stored(ConfigObject object, Configuration configuration) {
+    /**
+     * A configuration object (secrets resolved), the Config Admin configuration that holds it, and
+     * the operator's properties as stored there (secrets as {@code $[secret:...]} references, or
+     * inline in a hand-written file).
+     */
+    record Stored(ConfigObject object, Configuration configuration, Map<String, String> stored) {
+
+        Stored(ConfigObject object, Configuration configuration) {
+            this(object, configuration, object.properties());
+        }
     }
 
     private final ConfigurationAdmin admin;
     private final Path etc;
+    private final SecretFiles secrets;
 
     /**
      * @param etc Karaf's {@code etc} directory ({@code karaf.etc}), or {@code null} outside Karaf
      *     (objects then live in Config Admin only)
      */
     ConfigAdminObjects(ConfigurationAdmin admin, Path etc) {
+        this(admin, etc, java.nio.charset.Charset.defaultCharset());
+    }
+
+    /**
+     * @param secretCharset the charset Config Admin's interpolation plugin decodes secret files with
+     */
+    ConfigAdminObjects(ConfigurationAdmin admin, Path etc, java.nio.charset.Charset secretCharset) {
         this.admin = admin;
         this.etc = etc == null ? null : etc.toAbsolutePath().normalize();
+        this.secrets = new SecretFiles(this.etc, secretCharset);
     }
 
     /** Every object of {@code kind}, by name. */
@@ -82,7 +101,8 @@ final class ConfigAdminObjects {
                     continue; // created but never updated: not an object yet
                 }
                 String name = nameOf(kind, c.getPid(), props.get(FILENAME));
-                byName.putIfAbsent(name, new Stored(new ConfigObject(kind, name, userProperties(props)), c));
+                Map<String, String> stored = userProperties(props);
+                byName.putIfAbsent(name, new Stored(new ConfigObject(kind, name, secrets.resolve(stored)), c, stored));
             }
         }
         return byName;
@@ -101,18 +121,104 @@ final class ConfigAdminObjects {
         return Optional.ofNullable(all(kind).get(name));
     }
 
-    /** Creates the configuration {@code <pid>~<name>} and its file in {@code etc}. */
+    /**
+     * Creates the configuration {@code <pid>~<name>} and its file in {@code etc}; secrets go to
+     * their own files ({@link SecretFiles}).
+     */
     void create(ConfigObject o) throws IOException {
         Configuration c = admin.getFactoryConfiguration(o.kind().pid(), o.name(), "?");
-        Hashtable<String, Object> props = new Hashtable<>(o.properties());
+        List<String> written = new ArrayList<>();
+        Map<String, String> stored = storeSecrets(o, Map.of(), written);
+        Hashtable<String, Object> props = new Hashtable<>(stored);
         Path file = fileOf(o.kind(), o.name());
         if (file != null) {
             props.put(FILENAME, fileKey(file));
         }
-        c.update(props);
-        if (file != null && !Files.exists(file)) {
-            writeFile(file, o);
+        try {
+            c.update(props);
+        } catch (IOException | RuntimeException e) {
+            forget(written);
+            throw e;
         }
+        if (file != null && !Files.exists(file)) {
+            writeFile(file, new ConfigObject(o.kind(), o.name(), stored));
+        }
+    }
+
+    /**
+     * The properties to store for {@code o}: a secret that {@code before} (as stored) already
+     * holds with the same value keeps its stored form unless it is inline and can move to a file;
+     * any other secret is written to a new file and replaced by its reference.
+     *
+     * @param written collects the references of new files, for clean-up
+     */
+    private Map<String, String> storeSecrets(ConfigObject o, Map<String, String> before, List<String> written)
+            throws IOException {
+        Map<String, String> stored = new TreeMap<>(o.properties());
+        if (!secrets.enabled()) {
+            return stored;
+        }
+        Map<String, String> beforeResolved = secrets.resolve(before);
+        for (Map.Entry<String, String> e : stored.entrySet()) {
+            String key = e.getKey();
+            String value = e.getValue();
+            if (!dev.lunar.api.ConfigPids.isSecret(key)) {
+                continue;
+            }
+            String old = before.get(key);
+            if (old != null && value.equals(beforeResolved.get(key)) && secrets.referencedFile(old) != null) {
+                e.setValue(old); // unchanged and already in a file
+                continue;
+            }
+            if (!secrets.fits(value)) {
+                // Config Admin's plugin trims file content and decodes it with one charset: such a
+                // secret would arrive changed, so it stays in the .cfg (its value is not logged).
+                LOG.warn("{} '{}': {} has leading or trailing white space or characters the secret files' "
+                        + "charset cannot hold; it stays in the .cfg file instead of etc/{}/", o.kind().label(),
+                        o.name(), key, SecretFiles.DIRECTORY);
+                continue;
+            }
+            try {
+                String reference = secrets.write(o.kind().pid(), o.name(), key, value);
+                written.add(reference);
+                e.setValue(reference);
+            } catch (IOException ex) {
+                forget(written);
+                throw ex;
+            }
+        }
+        return stored;
+    }
+
+    /** Whether a stored object holds a secret inline that could move to a file. */
+    boolean hasInlineSecret(Stored stored) {
+        if (!secrets.enabled()) {
+            return false;
+        }
+        return stored.stored().entrySet().stream().anyMatch(e -> dev.lunar.api.ConfigPids.isSecret(e.getKey())
+                && secrets.referencedFile(e.getValue()) == null && secrets.fits(e.getValue()));
+    }
+
+    /** Deletes the secret files of references that are no longer used. */
+    private void forget(java.util.Collection<String> references) {
+        for (String reference : references) {
+            try {
+                secrets.deleteReferenced(reference);
+            } catch (IOException e) {
+                LOG.warn("Could not delete secret file {}: {}", secrets.referencedFile(reference), e.getMessage());
+            }
+        }
+    }
+
+    /** The references of {@code before} that {@code after} no longer holds. */
+    private static List<String> dropped(Map<String, String> before, Map<String, String> after) {
+        List<String> gone = new ArrayList<>();
+        before.forEach((k, v) -> {
+            if (dev.lunar.api.ConfigPids.isSecret(k) && !v.equals(after.get(k))) {
+                gone.add(v);
+            }
+        });
+        return gone;
     }
 
     /**
@@ -122,23 +228,34 @@ final class ConfigAdminObjects {
      * @return whether the configuration changed
      */
     boolean update(Stored stored, ConfigObject next) throws IOException {
-        Hashtable<String, Object> props = new Hashtable<>(next.properties());
+        List<String> written = new ArrayList<>();
+        Map<String, String> nextStored = storeSecrets(next, stored.stored(), written);
+        Hashtable<String, Object> props = new Hashtable<>(nextStored);
         Object filename = stored.configuration().getProperties().get(FILENAME);
         Path file = filename != null ? fromFileKey(filename.toString()) : fileOf(next.kind(), next.name());
         if (file != null) {
             props.put(FILENAME, filename != null ? filename.toString() : fileKey(file));
         }
-        boolean changed = stored.configuration().updateIfDifferent(props);
+        boolean changed;
+        try {
+            changed = stored.configuration().updateIfDifferent(props);
+        } catch (IOException | RuntimeException e) {
+            forget(written);
+            throw e;
+        }
+        // The configuration now names the new files: the old ones can go.
+        forget(dropped(stored.stored(), nextStored));
         if (changed && file != null && !Files.exists(file)) {
-            writeFile(file, next);
+            writeFile(file, new ConfigObject(next.kind(), next.name(), nextStored));
         }
         return changed;
     }
 
-    /** Deletes the configuration and its file. */
+    /** Deletes the configuration, its file and the secret files it refers to. */
     void delete(Stored stored) throws IOException {
         Object filename = stored.configuration().getProperties().get(FILENAME);
         stored.configuration().delete();
+        forget(dropped(stored.stored(), Map.of()));
         Path file = filename != null ? fromFileKey(filename.toString()) : fileOf(stored.object().kind(),
                 stored.object().name());
         // Only files in etc/ that are this object's: never follow a property to anywhere else.

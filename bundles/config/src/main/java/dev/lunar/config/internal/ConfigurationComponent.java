@@ -43,7 +43,9 @@ import org.slf4j.LoggerFactory;
  * unchanged objects see no event and their sessions nothing at all. Changes are serialised by one
  * lock; reads need none. Calls block on Config Admin and file I/O: never call from an I/O thread.
  * Secrets leave this class only through {@link #export()}; lists, plans and the log carry
- * {@link ConfigObject#redacted()} copies or names.
+ * {@link ConfigObject#redacted()} copies or names. At rest, each secret lives in an owner-only file
+ * under {@code etc/lunar-secrets/} and the {@code .cfg} holds a {@code $[secret:...]} reference that
+ * Config Admin resolves for the consuming component only ({@link SecretFiles}).
  */
 @Component(service = ConfigurationService.class)
 public final class ConfigurationComponent implements ConfigurationService {
@@ -62,8 +64,25 @@ public final class ConfigurationComponent implements ConfigurationService {
     @Activate
     public ConfigurationComponent(@Reference(name = "configurationAdmin") ConfigurationAdmin admin,
             BundleContext context) {
-        this(admin, etcDirectory(context));
+        this.objects = new ConfigAdminObjects(admin, etcDirectory(context), secretCharset(context));
     }
+
+    /**
+     * The charset Config Admin's interpolation plugin decodes secret files with: its
+     * {@value #SECRET_ENCODING} framework property, else the JVM default (the plugin runs in this
+     * JVM, so the default is the same).
+     */
+    private static java.nio.charset.Charset secretCharset(BundleContext context) {
+        String name = context.getProperty(SECRET_ENCODING);
+        try {
+            return name == null || name.isBlank() ? java.nio.charset.Charset.defaultCharset()
+                    : java.nio.charset.Charset.forName(name.trim());
+        } catch (RuntimeException e) {
+            return java.nio.charset.Charset.defaultCharset();
+        }
+    }
+
+    static final String SECRET_ENCODING = "org.apache.felix.configadmin.plugin.interpolation.file.encoding";
 
     /** Outside Karaf (tests): {@code etc} may be {@code null}, then no files are written. */
     ConfigurationComponent(ConfigurationAdmin admin, Path etc) {
@@ -131,7 +150,9 @@ public final class ConfigurationComponent implements ConfigurationService {
                 });
             }
             ConfigObject changed = new ConfigObject(kind, name, next);
-            if (changed.equals(stored.object())) {
+            // Unchanged, unless a secret written inline by hand can move to its own file now
+            // (lunar:chap-set with the same secret migrates it).
+            if (changed.equals(stored.object()) && !objects.hasInlineSecret(stored)) {
                 return changed.redacted();
             }
             ConfigRules.checkObject(changed);

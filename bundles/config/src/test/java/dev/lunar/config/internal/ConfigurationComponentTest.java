@@ -83,15 +83,108 @@ class ConfigurationComponentTest {
         assertEquals("********", service.get(ObjectKind.TARGET, "a").orElseThrow().properties().get("chapSecret"));
 
         FakeConfigurationAdmin.FakeConfiguration c = admin.configurations.get("dev.lunar.target~a");
-        assertEquals("s3cret-s3cret", c.properties.get("chapSecret"));
+        String reference = (String) c.properties.get("chapSecret");
+        assertTrue(reference.matches("\\$\\[secret:lunar-secrets/dev\\.lunar\\.target-a-chapSecret-[0-9a-f]{8}\\]"),
+                reference);
+        Path secretFile = etc.resolve(reference.substring("$[secret:".length(), reference.length() - 1));
+        assertEquals("s3cret-s3cret", Files.readString(secretFile));
+        assertEquals("rw-------", java.nio.file.attribute.PosixFilePermissions.toString(
+                Files.getPosixFilePermissions(secretFile)));
+        assertEquals("rwx------", java.nio.file.attribute.PosixFilePermissions.toString(
+                Files.getPosixFilePermissions(secretFile.getParent())));
         Path file = etc.resolve("dev.lunar.target-a.cfg");
         assertEquals(file.toFile().toURI().toString(), c.properties.get("felix.fileinstall.filename"));
         Properties onDisk = new Properties();
         try (var reader = Files.newBufferedReader(file, StandardCharsets.ISO_8859_1)) {
             onDisk.load(reader);
         }
-        assertEquals(Map.of("iqn", IQN_A, "auth", "chap", "chapUser", "alice", "chapSecret", "s3cret-s3cret"),
+        assertEquals(Map.of("iqn", IQN_A, "auth", "chap", "chapUser", "alice", "chapSecret", reference),
                 Map.copyOf(onDisk));
+        assertFalse(Files.readString(file).contains("s3cret"));
+        assertEquals("s3cret-s3cret", service.export().of(ObjectKind.TARGET).get(0).properties().get("chapSecret"),
+                "export resolves the reference");
+    }
+
+    String storedValue(String pid, String key) {
+        return (String) admin.configurations.get(pid).properties.get(key);
+    }
+
+    Path secretFileOf(String reference) {
+        return etc.resolve(reference.substring("$[secret:".length(), reference.length() - 1));
+    }
+
+    @Test
+    void aChangedSecretGetsANewFileAndTheOldOneGoes() throws Exception {
+        service.create(ObjectKind.TARGET, "a", Map.of("iqn", IQN_A));
+        service.create(ObjectKind.ACL, "h", Map.of("target", IQN_A, "initiator", IQN_B, "chapUser", "h",
+                "chapSecret", "first-secret", "mutualUser", "t", "mutualSecret", "mutual-secret"));
+        String first = storedValue("dev.lunar.acl~h", "chapSecret");
+        String mutual = storedValue("dev.lunar.acl~h", "mutualSecret");
+        int updates = admin.updates("dev.lunar.acl~h");
+
+        service.update(ObjectKind.ACL, "h", Map.of("chapSecret", "first-secret"), List.of());
+        assertEquals(updates, admin.updates("dev.lunar.acl~h"), "the same secret changes nothing");
+
+        service.update(ObjectKind.ACL, "h", Map.of("chapSecret", "second-secret"), List.of());
+        String second = storedValue("dev.lunar.acl~h", "chapSecret");
+        assertFalse(second.equals(first), "a new reference, so the component sees a changed configuration");
+        assertEquals(mutual, storedValue("dev.lunar.acl~h", "mutualSecret"), "the unchanged secret keeps its file");
+        assertEquals("second-secret", Files.readString(secretFileOf(second)));
+        assertFalse(Files.exists(secretFileOf(first)));
+
+        service.update(ObjectKind.ACL, "h", Map.of(), List.of("mutualUser", "mutualSecret"));
+        assertFalse(Files.exists(secretFileOf(mutual)));
+
+        service.delete(ObjectKind.ACL, "h", false);
+        assertFalse(Files.exists(secretFileOf(second)));
+        try (var left = Files.list(etc.resolve("lunar-secrets"))) {
+            assertEquals(List.of(), left.toList());
+        }
+    }
+
+    @Test
+    void aHandWrittenPlainSecretWorksAndMovesToAFileOnTheNextChange() throws Exception {
+        admin.put("dev.lunar.target~hand", "dev.lunar.target", map("iqn", IQN_A, "auth", "chap",
+                "chapUser", "u", "chapSecret", "plain-secret1",
+                "felix.fileinstall.filename", "file:" + etc + "/dev.lunar.target-hand.cfg"));
+        assertEquals("plain-secret1", service.export().objects().get(0).properties().get("chapSecret"));
+        // What lunar:chap-set does with the same secret: the value moves out of the .cfg.
+        service.update(ObjectKind.TARGET, "hand", Map.of("chapUser", "u", "chapSecret", "plain-secret1",
+                "auth", "chap"), List.of());
+        String reference = storedValue("dev.lunar.target~hand", "chapSecret");
+        assertTrue(reference.startsWith("$[secret:lunar-secrets/"), reference);
+        assertEquals("plain-secret1", Files.readString(secretFileOf(reference)));
+        assertEquals("plain-secret1", service.export().objects().get(0).properties().get("chapSecret"));
+    }
+
+    @Test
+    void aReferenceToAHandMadeSecretFileIsReadButNeverDeleted() throws Exception {
+        Files.writeString(etc.resolve("my-secret"), "from-my-file\n");
+        admin.put("dev.lunar.target~ref", "dev.lunar.target", map("iqn", IQN_A, "auth", "chap",
+                "chapUser", "u", "chapSecret", "$[secret:my-secret]"));
+        assertEquals("from-my-file", service.export().objects().get(0).properties().get("chapSecret"),
+                "trimmed, as Config Admin's plugin reads it");
+        service.update(ObjectKind.TARGET, "ref", Map.of("alias", "x"), List.of());
+        assertEquals("$[secret:my-secret]", storedValue("dev.lunar.target~ref", "chapSecret"));
+        service.delete(ObjectKind.TARGET, "ref", false);
+        assertTrue(Files.exists(etc.resolve("my-secret")));
+
+        admin.put("dev.lunar.target~out", "dev.lunar.target", map("iqn", IQN_B, "auth", "chap",
+                "chapUser", "u", "chapSecret", "$[secret:../outside]"));
+        assertEquals("$[secret:../outside]", service.export().objects().get(0).properties().get("chapSecret"),
+                "nothing outside etc/ is read");
+    }
+
+    @Test
+    void secretsTheFilesCannotCarryStayInline() throws Exception {
+        service.create(ObjectKind.TARGET, "ws", Map.of("iqn", IQN_A, "auth", "chap", "chapUser", "u",
+                "chapSecret", " padded-secret "));
+        assertEquals(" padded-secret ", storedValue("dev.lunar.target~ws", "chapSecret"));
+        service.create(ObjectKind.TARGET, "a..b", Map.of("iqn", IQN_B, "auth", "chap", "chapUser", "u",
+                "chapSecret", "dotted-secret"));
+        String reference = storedValue("dev.lunar.target~a..b", "chapSecret");
+        assertFalse(reference.contains(".."), "Config Admin's plugin refuses '..' in a reference: " + reference);
+        assertEquals("dotted-secret", Files.readString(secretFileOf(reference)));
     }
 
     @Test
