@@ -1,5 +1,6 @@
 package dev.lunar.metrics.internal;
 
+import dev.lunar.api.ConfigurationService;
 import dev.lunar.api.IoStats;
 import dev.lunar.api.LunService;
 import dev.lunar.api.LunStats;
@@ -27,7 +28,9 @@ import org.slf4j.LoggerFactory;
  * Lunar's JMX view under domain {@code dev.lunar}: one MXBean per target, LUN, session and
  * transport, whose read-only attributes read the api services at the moment they are asked, and
  * {@code dev.lunar:type=Lunar} with the operations {@code killSession} and
- * {@code moveConnections}, which delegate to {@link TargetService}.
+ * {@code moveConnections}, which delegate to {@link TargetService}, and
+ * {@code dev.lunar:type=Configuration} with the shell's configuration operations
+ * ({@link ConfigurationOperations}).
  *
  * <p>Targets, LUNs, sessions and transports come and go, so {@link #sync} (called periodically
  * from one thread) registers the names that appeared and unregisters those that went; everything
@@ -112,21 +115,63 @@ final class LunarMBeans {
         String moveConnections(String fromKind, String toKind, int tsih);
     }
 
+    /**
+     * The configuration operations of the shell ({@code lunar:target-create}, ..., {@code lunar:export},
+     * {@code lunar:apply}); see {@link ConfigurationOperations}. Kinds are {@code target},
+     * {@code portal}, {@code lun}, {@code acl}.
+     */
+    public interface ConfigurationMXBean {
+        /** The object kinds: target, portal, lun, acl. */
+        String[] getKinds();
+
+        /** Every object of a kind, by name; secrets read {@code ********}. */
+        Map<String, Map<String, String>> list(String kind) throws javax.management.MBeanException;
+
+        /** One object's properties; secrets read {@code ********}. */
+        Map<String, String> get(String kind, String name) throws javax.management.MBeanException;
+
+        /** Creates an object; returns its properties, redacted. */
+        Map<String, String> create(String kind, String name, Map<String, String> properties)
+                throws javax.management.MBeanException;
+
+        /** Sets and removes properties of an object; returns its properties, redacted. */
+        Map<String, String> update(String kind, String name, Map<String, String> set, String[] remove)
+                throws javax.management.MBeanException;
+
+        /** Deletes an object; a target or LUN in use only with {@code force}. */
+        void delete(String kind, String name, boolean force) throws javax.management.MBeanException;
+
+        /** The whole configuration as the JSON document of {@code lunar:export}, secrets included. */
+        String exportJson() throws javax.management.MBeanException;
+
+        /** Applies (or with {@code dryRun} only plans) a document; returns the plan as text. */
+        String applyJson(String json, boolean dryRun) throws javax.management.MBeanException;
+    }
+
     private final MBeanServer server;
     private final Supplier<TargetService> targets;
     private final Supplier<LunService> luns;
+    private final Supplier<ConfigurationService> configs;
     private final Set<ObjectName> registered = new HashSet<>();
     private boolean closed;
 
     /** @param targets/luns the services now, null while unbound */
     LunarMBeans(MBeanServer server, Supplier<TargetService> targets, Supplier<LunService> luns) {
+        this(server, targets, luns, () -> null);
+    }
+
+    /** @param configs the configuration service now, null while unbound */
+    LunarMBeans(MBeanServer server, Supplier<TargetService> targets, Supplier<LunService> luns,
+            Supplier<ConfigurationService> configs) {
         this.server = server;
         this.targets = targets;
         this.luns = luns;
+        this.configs = configs;
     }
 
-    static LunarMBeans platform(Supplier<TargetService> targets, Supplier<LunService> luns) {
-        return new LunarMBeans(ManagementFactory.getPlatformMBeanServer(), targets, luns);
+    static LunarMBeans platform(Supplier<TargetService> targets, Supplier<LunService> luns,
+            Supplier<ConfigurationService> configs) {
+        return new LunarMBeans(ManagementFactory.getPlatformMBeanServer(), targets, luns, configs);
     }
 
     /** Registers what appeared and unregisters what went. One thread at a time. */
@@ -137,6 +182,10 @@ final class LunarMBeans {
         Map<ObjectName, Object> wanted = new HashMap<>();
         try {
             wanted.put(name("type", "Lunar"), new StandardMBean(new Root(), LunarMXBean.class, true));
+            if (configs.get() != null) {
+                wanted.put(name("type", "Configuration"), new StandardMBean(new ConfigurationOperations(configs),
+                        ConfigurationMXBean.class, true));
+            }
             TargetService ts = targets.get();
             if (ts != null) {
                 for (TargetInfo t : ts.targets()) {

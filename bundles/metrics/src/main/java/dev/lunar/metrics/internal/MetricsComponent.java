@@ -1,6 +1,7 @@
 package dev.lunar.metrics.internal;
 
 import dev.lunar.api.ConfigPids;
+import dev.lunar.api.ConfigurationService;
 import dev.lunar.api.LunService;
 import dev.lunar.api.TargetService;
 import java.io.IOException;
@@ -63,7 +64,8 @@ public final class MetricsComponent {
     });
     private volatile TargetService targets;
     private volatile LunService luns;
-    private final LunarMBeans mbeans = LunarMBeans.platform(() -> targets, () -> luns);
+    private volatile ConfigurationService configs;
+    private final LunarMBeans mbeans = LunarMBeans.platform(() -> targets, () -> luns, () -> configs);
     private PrometheusEndpoint endpoint;
     private Config config;
     private java.util.concurrent.ScheduledFuture<?> refresh;
@@ -94,6 +96,18 @@ public final class MetricsComponent {
     void unbindLunService(LunService s) {
         if (luns == s) {
             luns = null;
+        }
+    }
+
+    @Reference(cardinality = ReferenceCardinality.OPTIONAL, policy = ReferencePolicy.DYNAMIC,
+            policyOption = ReferencePolicyOption.GREEDY)
+    void bindConfigurationService(ConfigurationService s) {
+        configs = s;
+    }
+
+    void unbindConfigurationService(ConfigurationService s) {
+        if (configs == s) {
+            configs = null;
         }
     }
 
