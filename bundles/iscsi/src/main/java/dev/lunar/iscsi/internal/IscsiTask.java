@@ -11,11 +11,12 @@ import dev.lunar.spi.scsi.ScsiTask;
 import dev.lunar.spi.scsi.Sense;
 import dev.lunar.spi.scsi.TaskAttribute;
 import java.nio.ByteBuffer;
-import java.util.ArrayDeque;
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
+import java.util.NavigableMap;
 import java.util.TreeMap;
 
 /**
@@ -33,6 +34,9 @@ import java.util.TreeMap;
 final class IscsiTask implements ScsiTask, CommandWindow.Pending {
 
     private enum State { HELD, RUNNING, DONE }
+
+    /** Read-only and empty: what {@link #chunks} and {@link #inReorder} are until a first put. */
+    private static final NavigableMap<Integer, DataBuffer> NO_BUFFERS = Collections.emptyNavigableMap();
 
     /** One outstanding R2T (RFC 7143 §11.8) and how much of its data arrived. */
     private static final class R2tState {
@@ -79,7 +83,10 @@ final class IscsiTask implements ScsiTask, CommandWindow.Pending {
 
     // Data-In
     private int nextInOffset;
-    private final TreeMap<Integer, DataBuffer> inReorder = new TreeMap<>();
+    // The maps and lists below start as shared empty instances (or ArrayLists without an array)
+    // and get storage on first use: most tasks are a 4K read or a write whose data came with the
+    // command, and allocating them all per command was a third of the per-I/O garbage (JFR).
+    private NavigableMap<Integer, DataBuffer> inReorder = NO_BUFFERS;
     private DataBuffer heldIn;
     private int heldInOffset;
     private int dataSn;
@@ -93,9 +100,9 @@ final class IscsiTask implements ScsiTask, CommandWindow.Pending {
     private final int unsolicitedEnd;
     private int unsolicitedNext;
     private int unsolicitedDataSn;
-    private final TreeMap<Integer, DataBuffer> chunks = new TreeMap<>();
-    private final ArrayDeque<DataRequest> requests = new ArrayDeque<>();
-    private final List<R2tState> r2ts = new ArrayList<>(4);
+    private NavigableMap<Integer, DataBuffer> chunks = NO_BUFFERS;
+    private final List<DataRequest> requests = new ArrayList<>();
+    private final List<R2tState> r2ts = new ArrayList<>();
     private int requestedEnd;
     private int solicitNext;
     private int r2tSn;
@@ -126,7 +133,7 @@ final class IscsiTask implements ScsiTask, CommandWindow.Pending {
         this.maxOutstandingR2t = p.maxOutstandingR2T();
         int imm = immediateData == null ? 0 : immediateData.length();
         if (imm > 0) {
-            chunks.put(0, immediateData);
+            writableChunks().put(0, immediateData);
             conn.session().dataOutHeld(imm);
         } else if (immediateData != null) {
             immediateData.release();
@@ -387,7 +394,7 @@ final class IscsiTask implements ScsiTask, CommandWindow.Pending {
             }
         }
         if (len > 0) {
-            DataBuffer old = chunks.put(offset, pdu.takeData());
+            DataBuffer old = writableChunks().put(offset, pdu.takeData());
             conn.session().dataOutHeld(len);
             if (old != null) {
                 conn.session().dataOutHeld(-old.length());
@@ -441,6 +448,13 @@ final class IscsiTask implements ScsiTask, CommandWindow.Pending {
             outDelivered += ready.length;
             ready.receiver.received(got);
         }
+    }
+
+    private NavigableMap<Integer, DataBuffer> writableChunks() {
+        if (chunks == NO_BUFFERS) {
+            chunks = new TreeMap<>();
+        }
+        return chunks;
     }
 
     private DataBuffer extract(int off, int len) {
@@ -537,6 +551,9 @@ final class IscsiTask implements ScsiTask, CommandWindow.Pending {
             // DataPDUInOrder=Yes (§13.19): held until the gap before it is filled; and while the
             // connection is not writable, held here rather than queued in the transport. Either
             // way it counts against the session's memory, which closes the CmdSN window.
+            if (inReorder == NO_BUFFERS) {
+                inReorder = new TreeMap<>();
+            }
             DataBuffer old = inReorder.put(offset, data);
             conn.session().dataInHeld(len);
             if (old != null) {
@@ -725,14 +742,14 @@ final class IscsiTask implements ScsiTask, CommandWindow.Pending {
             }
             b.release();
         }
-        inReorder.clear();
+        inReorder = NO_BUFFERS;
         for (DataBuffer b : chunks.values()) {
             if (session != null) {
                 session.dataOutHeld(-b.length());
             }
             b.release();
         }
-        chunks.clear();
+        chunks = NO_BUFFERS;
         pendingStatus = null;
         pendingSense = null;
         long unreceived = 0;

@@ -52,9 +52,14 @@ final class PduWriter {
         ByteBufAllocator alloc = channel.alloc();
         int headerDigest = settings.headerDigest() ? 4 : 0;
         ByteBuf head = alloc.directBuffer(headerLength + headerDigest);
-        head.writeBytes(header.duplicate().position(0));
+        if (header.hasArray()) {
+            // No ByteBuffer duplicate per PDU (JFR: one of the larger per-I/O allocations).
+            head.writeBytes(header.array(), header.arrayOffset(), headerLength);
+        } else {
+            head.writeBytes(header.duplicate().position(0));
+        }
         if (headerDigest != 0) {
-            head.writeIntLE(Crc32c.digest(header.duplicate().position(0)));
+            head.writeIntLE(Crc32c.digest(head, 0, headerLength));
         }
         if (dataLength == 0) {
             channel.write(head, promise);
