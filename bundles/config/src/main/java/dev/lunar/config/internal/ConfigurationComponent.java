@@ -111,6 +111,14 @@ public final class ConfigurationComponent implements ConfigurationService {
         Objects.requireNonNull(kind, "kind");
         ConfigRules.checkName(kind, name);
         ConfigObject created = new ConfigObject(kind, name, withoutNulls(properties));
+        try (ThreadNameRedaction hidden = ThreadNameRedaction.hide(created.properties())) {
+            return createChecked(created);
+        }
+    }
+
+    private ConfigObject createChecked(ConfigObject created) {
+        ObjectKind kind = created.kind();
+        String name = created.name();
         synchronized (changeLock) {
             if (objects.find(kind, name).isPresent()) {
                 throw new IllegalArgumentException(kind.label() + " '" + name + "' exists already; change it with "
@@ -134,6 +142,12 @@ public final class ConfigurationComponent implements ConfigurationService {
     @Override
     public ConfigObject update(ObjectKind kind, String name, Map<String, String> set, List<String> remove) {
         Objects.requireNonNull(kind, "kind");
+        try (ThreadNameRedaction hidden = ThreadNameRedaction.hide(set == null ? Map.of() : set)) {
+            return updateChecked(kind, name, set, remove);
+        }
+    }
+
+    private ConfigObject updateChecked(ObjectKind kind, String name, Map<String, String> set, List<String> remove) {
         synchronized (changeLock) {
             ConfigAdminObjects.Stored stored = existing(kind, name);
             Map<String, String> next = new TreeMap<>(stored.object().properties());

@@ -27,6 +27,8 @@ final class FakeConfigurationAdmin implements ConfigurationAdmin {
     final Map<String, FakeConfiguration> configurations = new LinkedHashMap<>();
     /** Every update (changing or not) and delete, in order: "update pid", "delete pid". */
     final List<String> calls = new ArrayList<>();
+    /** Runs on the caller's thread at every configuration update (tests look at that thread). */
+    Runnable onUpdate = () -> { };
     private final AtomicInteger generated = new AtomicInteger();
 
     /** Adds a configuration as Karaf's file installer would have made it. */
@@ -137,6 +139,7 @@ final class FakeConfigurationAdmin implements ConfigurationAdmin {
             calls.add("update " + pid);
             properties = withPids(this, props);
             changeCount++;
+            onUpdate.run();
         }
 
         @Override
