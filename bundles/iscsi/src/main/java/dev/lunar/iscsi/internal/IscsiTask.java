@@ -736,35 +736,41 @@ final class IscsiTask implements ScsiTask, CommandWindow.Pending {
             heldIn.release();
             heldIn = null;
         }
-        for (DataBuffer b : inReorder.values()) {
-            if (session != null) {
-                session.dataInHeld(-b.length());
+        // Each loop runs only when there is something to release: an iterator over an empty
+        // collection is still one allocation per task.
+        if (!inReorder.isEmpty()) {
+            for (DataBuffer b : inReorder.values()) {
+                if (session != null) {
+                    session.dataInHeld(-b.length());
+                }
+                b.release();
             }
-            b.release();
+            inReorder = NO_BUFFERS;
         }
-        inReorder = NO_BUFFERS;
-        for (DataBuffer b : chunks.values()) {
-            if (session != null) {
-                session.dataOutHeld(-b.length());
+        if (!chunks.isEmpty()) {
+            for (DataBuffer b : chunks.values()) {
+                if (session != null) {
+                    session.dataOutHeld(-b.length());
+                }
+                b.release();
             }
-            b.release();
+            chunks = NO_BUFFERS;
         }
-        chunks = NO_BUFFERS;
         pendingStatus = null;
         pendingSense = null;
         long unreceived = 0;
-        for (R2tState r : r2ts) {
-            unreceived += r.length;
+        for (int i = 0; i < r2ts.size(); i++) {
+            unreceived += r2ts.get(i).length;
         }
         r2ts.clear();
         if (unreceived > 0 && conn.session() != null) {
             conn.session().returnSolicitBudget(unreceived);
         }
-        List<DataRequest> pending = new ArrayList<>(requests);
+        List<DataRequest> pending = requests.isEmpty() ? List.of() : new ArrayList<>(requests);
         requests.clear();
         conn.taskEnded(this, slotTaken);
-        for (DataRequest r : pending) {
-            r.receiver.failed(Sense.COMMAND_ABORTED);
+        for (int i = 0; i < pending.size(); i++) {
+            pending.get(i).receiver.failed(Sense.COMMAND_ABORTED);
         }
     }
 }
