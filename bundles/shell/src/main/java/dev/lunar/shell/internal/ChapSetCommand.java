@@ -59,6 +59,30 @@ public class ChapSetCommand implements Action {
 
     @Override
     public Object execute() throws Exception {
+        // Karaf names the thread that runs a command "pipe-<command line>" and karaf.log prints
+        // thread names: a secret given with --secret would be in every line logged meanwhile.
+        Thread thread = Thread.currentThread();
+        String threadName = thread.getName();
+        thread.setName(withoutSecrets(threadName, secret, mutualSecret));
+        try {
+            return set();
+        } finally {
+            thread.setName(threadName);
+        }
+    }
+
+    /** {@code text} with each non-empty secret replaced by {@code ********}. */
+    static String withoutSecrets(String text, String... secrets) {
+        String hidden = text;
+        for (String s : secrets) {
+            if (s != null && !s.isEmpty()) {
+                hidden = hidden.replace(s, "********");
+            }
+        }
+        return hidden;
+    }
+
+    private Object set() throws Exception {
         ChapScope scope = ChapScope.of(target, acl, discovery);
         if (mutualUser == null && mutualSecret != null) {
             throw new IllegalArgumentException("--mutual-secret needs --mutual-user.");

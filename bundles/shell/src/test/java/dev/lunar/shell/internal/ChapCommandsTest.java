@@ -135,6 +135,45 @@ class ChapCommandsTest {
     }
 
     @Test
+    void secretsOnTheCommandLineAreHiddenFromTheThreadNameWhileTheCommandRuns() throws Exception {
+        List<String> threadNames = new ArrayList<>();
+        ChapSetCommand set = new ChapSetCommand();
+        // Records the thread's name whenever the service is called: what karaf.log would print.
+        set.configs = (dev.lunar.api.ConfigurationService) Proxy.newProxyInstance(getClass().getClassLoader(),
+                new Class<?>[] {dev.lunar.api.ConfigurationService.class}, (proxy, method, args) -> {
+                    threadNames.add(Thread.currentThread().getName());
+                    try {
+                        return method.invoke(configs, args);
+                    } catch (java.lang.reflect.InvocationTargetException e) {
+                        throw e.getCause();
+                    }
+                });
+        set.target = "db";
+        set.user = "alice";
+        set.secret = "alice-secret-1";
+        set.mutualUser = "db-target";
+        set.mutualSecret = "target-secret-1";
+        String command = "pipe-lunar:chap-set --target db --user alice --secret alice-secret-1 --mutual-user db-target"
+                + " --mutual-secret target-secret-1";
+        List<String> after = new ArrayList<>();
+        Thread shell = new Thread(() -> {
+            try {
+                Console.run(set);
+            } catch (Exception e) {
+                throw new IllegalStateException(e);
+            }
+            after.add(Thread.currentThread().getName());
+        }, command);
+        shell.start();
+        shell.join();
+
+        assertEquals("alice-secret-1", configs.properties(ObjectKind.TARGET, "db").get("chapSecret"), "it ran");
+        assertTrue(!threadNames.isEmpty() && threadNames.stream().allMatch(n -> n.equals("pipe-lunar:chap-set --target db"
+                + " --user alice --secret ******** --mutual-user db-target --mutual-secret ********")), threadNames::toString);
+        assertEquals(List.of(command), after, "the name is restored afterwards");
+    }
+
+    @Test
     void discoveryCredentialsGoToTheEngineConfiguration() throws Exception {
         Map<String, Object> stored = new TreeMap<>();
         ChapSetCommand set = new ChapSetCommand();
