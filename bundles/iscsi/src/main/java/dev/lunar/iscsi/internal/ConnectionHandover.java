@@ -318,6 +318,12 @@ public final class ConnectionHandover {
      * connection spent between quiesce and resume (what an initiator could notice as a stall).
      */
     private List<String> adoptAll(List<Parked> detached, Bound to, String what, List<String> failed) {
+        // The stall's parts, for the log: where a swap's time goes decides what is worth shortening.
+        long adoptStart = engine.nanoTime();
+        long firstParked = adoptStart;
+        for (Parked p : detached) {
+            firstParked = Math.min(firstParked, p.parkedAt());
+        }
         // In parallel: an adopt blocks until the socket is registered with the new transport's
         // event loop, and right after a bundle update that code runs cold; one connection after
         // the other would add those waits up.
@@ -341,8 +347,12 @@ public final class ConnectionHandover {
         }
         List<String> moved = new ArrayList<>(detached.size());
         List<CompletableFuture<Long>> resumed = new ArrayList<>(detached.size());
+        List<Adoption> adoptions = new ArrayList<>(adopting.size());
         for (CompletableFuture<Adoption> f : adopting) {
-            Adoption a = f.join();
+            adoptions.add(f.join());
+        }
+        long adoptEnd = engine.nanoTime();
+        for (Adoption a : adoptions) {
             if (a.failure() != null) {
                 failed.add(a.failure());
             } else {
@@ -365,8 +375,13 @@ public final class ConnectionHandover {
             }
         }
         if (!moved.isEmpty()) {
-            LOG.info("{}: {} connection(s) moved in {} ms{}", what, moved.size(),
-                    TimeUnit.NANOSECONDS.toMillis(longest), failed.isEmpty() ? "" : "; " + failed.size() + " failed");
+            long quiesced = adoptStart - firstParked;
+            long adoptingTook = adoptEnd - adoptStart;
+            long resuming = Math.max(0, longest - (adoptEnd - firstParked));
+            LOG.info("{}: {} connection(s) moved in {} ms (parked until adoption began {} ms, adopting {} ms,"
+                    + " resuming {} ms){}", what, moved.size(), TimeUnit.NANOSECONDS.toMillis(longest),
+                    TimeUnit.NANOSECONDS.toMillis(quiesced), TimeUnit.NANOSECONDS.toMillis(adoptingTook),
+                    TimeUnit.NANOSECONDS.toMillis(resuming), failed.isEmpty() ? "" : "; " + failed.size() + " failed");
         }
         return moved;
     }

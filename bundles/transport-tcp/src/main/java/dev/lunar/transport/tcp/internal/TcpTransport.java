@@ -117,6 +117,8 @@ public final class TcpTransport implements Transport {
     }
 
     TcpTransport(Options options) {
+        // Timed because activation lies inside the stall an initiator sees during an update.
+        long started = System.nanoTime();
         this.options = options;
         this.limits = limitsOf(options);
         this.mode = IoMode.select(options.nativeEpoll());
@@ -134,7 +136,8 @@ public final class TcpTransport implements Transport {
             Throwable why = IoMode.nativeUnavailabilityCause();
             LOG.info("TCP transport: native epoll unavailable ({}); using NIO", why == null ? "?" : why.toString());
         }
-        LOG.info("TCP transport started: {} with {} I/O threads, MaxRecvDataSegmentLength {}", mode.name(), threads,
+        LOG.info("TCP transport started in {} ms: {} with {} I/O threads, MaxRecvDataSegmentLength {}",
+                TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - started), mode.name(), threads,
                 options.maxRecvDataSegmentLength());
     }
 
@@ -234,6 +237,7 @@ public final class TcpTransport implements Transport {
             detached.close();
             throw new IOException("the TCP transport is deactivated");
         }
+        long adoptStarted = System.nanoTime();
         Channel channel;
         try {
             channel = mode.adopt(detached);
@@ -257,8 +261,9 @@ public final class TcpTransport implements Transport {
         group.register(channel).addListener(f -> {
             if (f.isSuccess()) {
                 connection.startAdopted();
-                LOG.info("Connection {} ({}) adopted with {} unread bytes ({})", connection.id(),
-                        connection.remoteAddress(), unreadBytes, mode.name());
+                LOG.info("Connection {} ({}) adopted with {} unread bytes ({}) in {} ms", connection.id(),
+                        connection.remoteAddress(), unreadBytes, mode.name(),
+                        TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - adoptStarted));
                 reading.complete(null);
             } else {
                 LOG.warn("Connection {}: registration of an adopted socket failed; closing", connection.id(), f.cause());
@@ -327,6 +332,7 @@ public final class TcpTransport implements Transport {
             return;
         }
         deactivated = true;
+        long stopping = System.nanoTime();
         for (TcpPortal portal : new ArrayList<>(portals)) {
             portal.close();
         }
@@ -342,9 +348,13 @@ public final class TcpTransport implements Transport {
                 f.awaitUninterruptibly(2, TimeUnit.SECONDS);
             }
         }
+        long portalsClosed = System.nanoTime();
         if (!group.shutdownGracefully(0, 2, TimeUnit.SECONDS).awaitUninterruptibly(5, TimeUnit.SECONDS)) {
             LOG.warn("TCP transport: I/O threads did not stop within 5 s");
         }
-        LOG.info("TCP transport stopped");
+        long end = System.nanoTime();
+        LOG.info("TCP transport stopped in {} ms (portals and connections {} ms, I/O threads {} ms)",
+                TimeUnit.NANOSECONDS.toMillis(end - stopping), TimeUnit.NANOSECONDS.toMillis(portalsClosed - stopping),
+                TimeUnit.NANOSECONDS.toMillis(end - portalsClosed));
     }
 }
