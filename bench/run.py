@@ -199,6 +199,8 @@ class LunarTarget(Target):
         # A private copy of the distribution on free ports: a Lunar from ./lunar start (run/,
         # port 3260) and the integration tests of other people keep running undisturbed.
         home = os.path.join(self.workdir, "lunar")
+        # others may rebuild the distribution during a long run: each slice names what it copied
+        self.build = lunar_meta()
         shutil.copytree(ASSEMBLY, home, symlinks=True)
         for path, key, value in (
             ("etc/dev.lunar.portal-default.cfg", "port", self.port),
@@ -220,7 +222,7 @@ class LunarTarget(Target):
         wait_until(lambda: port_open(self.port), 240, "Lunar's iSCSI portal", self.process)
         self.cpu_pid = self.karaf_pid()
         self.url = f"iscsi://127.0.0.1:{self.port}/{self.IQN}/0"
-        self.settings = {"home": home, "jvm": jvm_flags(self.cpu_pid),
+        self.settings = {"home": home, "jvm": jvm_flags(self.cpu_pid), "commit": self.build[0], "built": self.build[1],
                          "extra_java_opts": self.extra_java_opts or ""}
 
     def karaf_pid(self):
@@ -700,7 +702,7 @@ def markdown(report, header, rows):
         f"start of the measured runs: min {load['min']:.2f}, median {load['median']:.2f}, max {load['max']:.2f} "
         "(other work shared the machine; prefer the ratios).",
         "",
-        f"Lunar: commit {meta['lunar_commit']}, distribution built {meta['lunar_built']}; "
+        f"Lunar: {'; '.join(meta['lunar_builds'])} (HEAD commit when each slice copied the distribution); "
         f"JVM flags {' '.join(meta.get('lunar_jvm') or []) or '(Karaf defaults)'}. "
         f"Peers: tgt {meta['versions'].get('tgt', '?')}, istgt {meta['versions'].get('istgt', '?')}; "
         f"clients: libiscsi {meta['versions'].get('libiscsi-bin', '?')}, qemu-img {meta['versions'].get('qemu-utils', '?')}.",
@@ -864,7 +866,7 @@ def main(argv):
         raise KeyboardInterrupt(f"signal {signum}")
 
     signal.signal(signal.SIGTERM, interrupted)
-    raw, loopback, settings, lunar_jvm = [], [], {}, None
+    raw, loopback, settings, lunar_jvm, lunar_builds = [], [], {}, None, []
     try:
         clients = Clients(workdir, args.duration, args.warmup)
         for round_number in range(1, args.rounds + 1):
@@ -879,6 +881,7 @@ def main(argv):
                     settings[name] = run_slice(clients, target, round_number, args, raw)
                     if name == "lunar":
                         lunar_jvm = target.settings.get("jvm")
+                        lunar_builds.append(f"{target.build[0]} built {target.build[1]}")
                 except (RuntimeError, OSError, subprocess.SubprocessError, json.JSONDecodeError) as e:
                     log(f"round {round_number}: {name} failed: {e}")
                     raw.append({"round": round_number, "target": name, "workload": "(slice)", "error": str(e)})
@@ -902,7 +905,7 @@ def main(argv):
         if mb and loopback_mb_s:
             fractions[t] = mb / loopback_mb_s
     measured_loads = [r["loadavg"][0] for r in raw if "loadavg" in r] or [loadavg()[0]]
-    commit, built = lunar_meta()
+    builds = sorted(set(lunar_builds)) or ["%s built %s" % lunar_meta()]
     report = {
         "meta": {
             "started": started.strftime("%Y-%m-%d %H:%M UTC"),
@@ -911,7 +914,7 @@ def main(argv):
             "slice_warmup_s": args.slice_warmup,
             "targets": args.targets, "workloads": args.workloads,
             "cpus": os.cpu_count(), "cpu_model": cpu_model(), "kernel": platform.release(),
-            "versions": package_versions(), "lunar_commit": commit, "lunar_built": built,
+            "versions": package_versions(), "lunar_builds": builds,
             "lunar_jvm": lunar_jvm, "target_settings": settings,
         },
         "load_summary": {"min": min(measured_loads), "median": statistics.median(measured_loads),
