@@ -6,7 +6,6 @@ import dev.lunar.spi.transport.ConnectionSettings;
 import dev.lunar.spi.transport.Pdu;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufAllocator;
-import io.netty.buffer.CompositeByteBuf;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelPromise;
@@ -69,17 +68,20 @@ final class PduWriter {
         boolean dataDigest = settings.dataDigest();
         FileRegion file = data.fileRegion();
         if (file != null && !dataDigest) {
-            channel.write(head, channel.newPromise());
+            // Parts before the last need no promise of their own (see below).
+            ChannelPromise partDone = channel.unsafe().voidPromise();
+            channel.write(head, partDone);
             BorrowedFileRegion region = new BorrowedFileRegion(file.channel(), file.position(), file.count());
             if (padding == 0) {
                 channel.write(region, promise);
             } else {
-                channel.write(region, channel.newPromise());
+                channel.write(region, partDone);
                 channel.write(alloc.directBuffer(padding).writeZero(padding), promise);
             }
             return;
         }
         ByteBuf payload = null;
+        ByteBuf trailer = null;
         try {
             CRC32C crc = dataDigest ? new CRC32C() : null;
             if (file != null) {
@@ -100,27 +102,33 @@ final class PduWriter {
                         : Unpooled.wrappedBuffer(views.length, views);
             }
             int trailerLength = padding + (crc != null ? 4 : 0);
-            CompositeByteBuf frame = alloc.compositeDirectBuffer(3);
-            frame.addComponent(true, head);
-            head = null;
-            frame.addComponent(true, payload);
-            payload = null;
             if (trailerLength > 0) {
-                ByteBuf trailer = alloc.directBuffer(trailerLength).writeZero(padding);
+                trailer = alloc.directBuffer(trailerLength).writeZero(padding);
                 if (crc != null) {
                     Crc32c.updatePadding(crc, padding);
                     trailer.writeIntLE((int) crc.getValue());
                 }
-                frame.addComponent(true, trailer);
             }
-            channel.write(frame, promise);
-        } finally {
-            if (head != null) {
-                head.release();
-            }
+        } catch (RuntimeException | Error e) {
+            head.release();
             if (payload != null) {
                 payload.release();
             }
+            throw e;
+        }
+        // Every part is built before the first is queued, so a failure above leaves the stream
+        // untouched. The parts go as separate messages (Netty gathers flushed buffers into one
+        // writev) rather than a CompositeByteBuf: a composite, its component array and one
+        // component object per part were about a tenth of the per-I/O garbage (JFR). Only the
+        // last part carries the caller's promise; writes complete in order, so it completes when
+        // the whole frame has left, and a failed write closes the channel, failing it too.
+        ChannelPromise partDone = channel.unsafe().voidPromise();
+        channel.write(head, partDone);
+        if (trailer == null) {
+            channel.write(payload, promise);
+        } else {
+            channel.write(payload, partDone);
+            channel.write(trailer, promise);
         }
     }
 
