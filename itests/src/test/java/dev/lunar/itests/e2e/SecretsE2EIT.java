@@ -47,11 +47,13 @@ class SecretsE2EIT extends LunarE2ETest {
     private static final String SECOND_SECRET = "Lunar-SECRET-at-rest-2";
     private static final String HAND_SECRET = "Lunar-SECRET-by-hand-3";
     private static final String JMX_SECRET = "Lunar-SECRET-over-jmx-4";
+    private static final String DISCOVERY_SECRET = "Lunar-SECRET-discovery-5";
     private static final String ADMIN = "secretsadmin";
     private static final String ADMIN_PASSWORD = "jmx-admin-password";
     private static final String VIEWER = "secretsviewer";
     private static final String VIEWER_PASSWORD = "jmx-viewer-password";
-    private static final String[] ALL_SECRETS = {SECRET, SECOND_SECRET, HAND_SECRET, JMX_SECRET};
+    private static final String[] ALL_SECRETS = {SECRET, SECOND_SECRET, HAND_SECRET, JMX_SECRET,
+        DISCOVERY_SECRET};
 
     /** Each change reaches the component through Config Admin and SCR, asynchronously. */
     private static final int ATTEMPTS = 60;
@@ -177,6 +179,31 @@ class SecretsE2EIT extends LunarE2ETest {
 
     @Test
     @Order(6)
+    void discoveryChapKeepsItsSecretInAFileToo() throws Exception {
+        assertSucceeded(lunar.shell("lunar:chap-set --discovery --user discoverer --secret " + DISCOVERY_SECRET));
+        String portal = "iscsi://discoverer%" + DISCOVERY_SECRET + "@127.0.0.1:" + lunar.iscsiPort();
+        ToolResult anonymous = null;
+        for (int i = 0; i < ATTEMPTS; i++) {
+            anonymous = runIscsiTool("iscsi-ls", lunar.iscsiUrl(""));
+            if (!anonymous.succeeded()) {
+                break;
+            }
+            Thread.sleep(1000);
+        }
+        assertFalse(anonymous.succeeded(), "anonymous discovery is refused once the engine has the secret");
+        String listed = assertSucceeded(runIscsiTool("iscsi-ls", portal));
+        assertTrue(listed.contains(IQN), listed);
+        try (Stream<Path> files = Files.list(lunar.home().resolve("etc/lunar-secrets"))) {
+            List<Path> discovery = files.filter(f -> f.getFileName().toString()
+                    .startsWith("dev.lunar.iscsi-discoveryChapSecret-")).toList();
+            assertEquals(1, discovery.size(), discovery::toString);
+            assertEquals(DISCOVERY_SECRET, Files.readString(discovery.get(0), StandardCharsets.UTF_8));
+        }
+        assertNowhereAtRest(DISCOVERY_SECRET);
+    }
+
+    @Test
+    @Order(7)
     void noSecretReachesTheLog() throws IOException {
         String log = Files.readString(lunar.home().resolve("data/log/karaf.log"), StandardCharsets.UTF_8);
         assertTrue(log.contains("logged in to " + IQN), "the log is the right file and has the logins");
