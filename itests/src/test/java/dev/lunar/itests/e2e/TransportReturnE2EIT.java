@@ -56,6 +56,26 @@ class TransportReturnE2EIT extends LunarE2ETest {
         LunConfigs.addLun(lunar, "treturn-0", IQN, 0, "ramdisk", Map.of("size", Integer.toString(4 << 20)));
         LunConfigs.awaitLun(lunar, lunar.iscsiUrl("/" + IQN + "/0"));
         lunar.setProperty("etc/dev.lunar.iscsi.cfg", "transportGraceSeconds", Integer.toString(GRACE_SECONDS));
+        // fileinstall polls etc/ every second; Config Admin then calls the engine's @Modified.
+        for (int i = 0; i < 120; i++) {
+            ToolResult config = lunar.shell("config:property-list --pid dev.lunar.iscsi");
+            if (config.succeeded() && config.output().matches("(?s).*transportGraceSeconds\\s*=\\s*"
+                    + GRACE_SECONDS + "\\b.*")) {
+                sleep(1000);
+                return;
+            }
+            sleep(500);
+        }
+        throw new AssertionError("transportGraceSeconds = " + GRACE_SECONDS + " not applied\n" + lunar.diagnostics());
+    }
+
+    private static void sleep(long millis) {
+        try {
+            Thread.sleep(millis);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("interrupted", e);
+        }
     }
 
     @Test
