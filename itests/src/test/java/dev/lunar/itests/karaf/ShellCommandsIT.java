@@ -357,7 +357,12 @@ public class ShellCommandsIT {
         Dictionary<String, Object> engine = configAdmin.getConfiguration("dev.lunar.iscsi", null).getProperties();
         assertNotNull(engine);
         assertEquals("disc", engine.get("discoveryChapUser"));
-        assertEquals("discovery-secret", engine.get("discoveryChapSecret"));
+        // Stored as a reference to an owner-only file that Config Admin resolves for the engine only.
+        String stored = String.valueOf(engine.get("discoveryChapSecret"));
+        assertTrue(stored, stored.startsWith("$[secret:lunar-secrets/dev.lunar.iscsi-discoveryChapSecret-"));
+        assertEquals("discovery-secret", new String(java.nio.file.Files.readAllBytes(java.nio.file.Path.of(
+                System.getProperty("karaf.etc")).resolve(stored.substring("$[secret:".length(), stored.length() - 1))),
+                java.nio.charset.StandardCharsets.UTF_8));
         assertFails("lunar:chap-set --discovery --user disc --secret discovery-secret --mutual-user m"
                 + " --mutual-secret other-secret-1", "Mutual CHAP for discovery sessions is not available");
         assertEquals("Discovery sessions no longer use CHAP.", run("lunar:chap-clear --discovery").trim());
