@@ -53,6 +53,9 @@ public class TransportMoveCommand implements Action {
             // The engine says why in a clause ("no transport of kind 'x' is running; ..."); the
             // shell prints it after "Error executing command:", so make it a sentence.
             throw new IllegalArgumentException(sentence(refused.getMessage()), refused);
+        } catch (IllegalStateException unavailable) {
+            // The engine's hand-over component is down (a clause too).
+            throw new IllegalStateException(sentence(unavailable.getMessage()), unavailable);
         }
         if (report.moved().isEmpty() && report.failed().isEmpty()) {
             System.out.println("No connection " + (session == null ? "" : "of session " + session + " ")

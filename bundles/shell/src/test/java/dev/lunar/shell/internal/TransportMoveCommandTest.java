@@ -74,6 +74,18 @@ class TransportMoveCommandTest {
     }
 
     @Test
+    void anEngineThatCannotMoveNowSaysSoInASentence() {
+        targets.move = (from, to) -> {
+            throw new IllegalStateException("transport moves are unavailable: the connection hand-over component is"
+                    + " not running");
+        };
+
+        assertEquals("Transport moves are unavailable: the connection hand-over component is not running.",
+                assertThrows(IllegalStateException.class, () -> Console.run(move("tcp", "vendor-tcp", null)))
+                        .getMessage());
+    }
+
+    @Test
     void withoutMovesOrEngineTheCommandSaysSo() {
         assertEquals("Moving connections between transports is not available in this version.",
                 assertThrows(IllegalStateException.class, () -> Console.run(move("tcp", "vendor-tcp", null)))
