@@ -98,6 +98,8 @@ final class ConfigRules {
         portal.put(ConfigPids.PORTAL_TRANSPORT, KIND);
         // RFC 7143 §13.9: TargetPortalGroupTag is a 16-bit binary value.
         portal.put(ConfigPids.PORTAL_TPGT, range(0, 65535));
+        // SPC-4 §5.16.2: the asymmetric access state of this portal's target port group (= its tpgt).
+        portal.put("aluaState", oneOf("active-optimized", "active-non-optimized", "standby", "unavailable"));
         KEYS.put(ObjectKind.PORTAL, portal);
         REQUIRED.put(ObjectKind.PORTAL, List.of(ConfigPids.PORTAL_ADDRESS));
 
