@@ -58,6 +58,11 @@ public final class PortalComponent {
 
         @AttributeDefinition(description = "Target portal group tag", min = "1", max = "65535")
         int tpgt() default 1;
+
+        @AttributeDefinition(description = "ALUA asymmetric access state of this portal's target port group"
+                + " (its tpgt): active-optimized, active-non-optimized, standby or unavailable."
+                + " Read by the SCSI core; the iSCSI engine ignores it")
+        String aluaState() default "active-optimized";
     }
 
     private static final Logger LOG = LoggerFactory.getLogger(PortalComponent.class);
