@@ -463,6 +463,13 @@ final class IscsiTask implements ScsiTask, CommandWindow.Pending {
             return null;
         }
         int end = off + len;
+        if (first.getKey() == off && first.getValue().length() == len) {
+            // The common case (one PDU's data is the requested range, e.g. 4K immediate data):
+            // hand over the chunk itself, no slice, no sub-map view, no iterator.
+            DataBuffer whole = chunks.remove(off);
+            conn.session().dataOutHeld(-len);
+            return whole;
+        }
         DataBuffer out;
         if (first.getKey() + first.getValue().length() >= end) {
             out = first.getValue().retainedSlice(off - first.getKey(), len);
