@@ -154,6 +154,11 @@ public final class Dispatcher {
                         return;
                     }
                 }
+                Sense inaccessible = PortGroupCommands.inaccessible(c); // ALUA standby/unavailable (SPC-4 §5.16.2.4)
+                if (inaccessible != null) {
+                    c.fail(inaccessible);
+                    return;
+                }
                 for (CommandGate g : table.gates()) {
                     if (!g.admit(c)) {
                         return;

@@ -5,7 +5,6 @@ import static dev.lunar.scsi.internal.command.CommandFlag.WITHOUT_LOGICAL_UNIT;
 
 import dev.lunar.scsi.internal.lun.LogicalUnit;
 import dev.lunar.scsi.internal.target.ScsiNexus;
-import dev.lunar.scsi.internal.target.ScsiTarget;
 import dev.lunar.spi.backend.Geometry;
 import java.io.ByteArrayOutputStream;
 import java.nio.ByteBuffer;
@@ -150,8 +149,8 @@ final class InquiryCommands {
         designator(out, 0, 0x2, 0, 0x1, t10);
         // Relative target port identifier, associated with the target port.
         designator(out, PROTOCOL_ISCSI, 0x1, 1, 0x4, u32(n.relativeTargetPortId()));
-        // Target port group.
-        designator(out, PROTOCOL_ISCSI, 0x1, 1, 0x5, u32(ScsiTarget.TARGET_PORT_GROUP));
+        // Target port group: the port's tpgt, as in REPORT TARGET PORT GROUPS (PortGroups).
+        designator(out, PROTOCOL_ISCSI, 0x1, 1, 0x5, u32(n.targetPortGroup()));
         // SCSI name strings of the target port and the target device (UTF-8, NUL padded to 4).
         designator(out, PROTOCOL_ISCSI, 0x3, 1, 0x8, scsiName(n.targetPort()));
         designator(out, PROTOCOL_ISCSI, 0x3, 2, 0x8, scsiName(n.target().name()));

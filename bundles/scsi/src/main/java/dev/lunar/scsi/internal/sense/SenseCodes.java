@@ -78,6 +78,12 @@ public final class SenseCodes {
     public static final Sense INVALID_RELEASE_OF_PERSISTENT_RESERVATION = Sense.of(Sense.ILLEGAL_REQUEST, 0x26, 0x04);
     /** 04/1B LOGICAL UNIT NOT READY, SANITIZE IN PROGRESS (SBC-3 sanitize operations). */
     public static final Sense NOT_READY_SANITIZE_IN_PROGRESS = Sense.of(Sense.NOT_READY, 0x04, 0x1b);
+    /** 04/0B LOGICAL UNIT NOT ACCESSIBLE, TARGET PORT IN STANDBY STATE (SPC-4 §5.16.2.4.4). */
+    public static final Sense NOT_READY_TARGET_PORT_STANDBY = Sense.of(Sense.NOT_READY, 0x04, 0x0b);
+    /** 04/0C LOGICAL UNIT NOT ACCESSIBLE, TARGET PORT IN UNAVAILABLE STATE (SPC-4 §5.16.2.4.5). */
+    public static final Sense NOT_READY_TARGET_PORT_UNAVAILABLE = Sense.of(Sense.NOT_READY, 0x04, 0x0c);
+    /** UA 2A/06 ASYMMETRIC ACCESS STATE CHANGED (SPC-4 §5.16.2.6). */
+    public static final Sense UA_ASYMMETRIC_ACCESS_STATE_CHANGED = Sense.of(Sense.UNIT_ATTENTION, 0x2a, 0x06);
     /** 31/03 SANITIZE COMMAND FAILED: medium access while in sanitize failure mode (SBC-3). */
     public static final Sense SANITIZE_COMMAND_FAILED = Sense.of(Sense.MEDIUM_ERROR, 0x31, 0x03);
     /** 1C/00 DEFECT LIST NOT FOUND (READ DEFECT DATA with a format we cannot report, SBC-3). */

@@ -30,6 +30,7 @@ public final class DeviceServerCore implements DeviceServer {
     private final Dispatcher dispatcher;
     private final TaskManagement taskManagement;
     private final ConcurrentMap<String, ScsiTarget> targets = new ConcurrentHashMap<>();
+    private final PortGroups portGroups = new PortGroups(this);
 
     public DeviceServerCore(CommandTable table) {
         this.table = table;
@@ -47,6 +48,11 @@ public final class DeviceServerCore implements DeviceServer {
 
     public TaskManagement taskManagement() {
         return taskManagement;
+    }
+
+    /** ALUA target port groups (= portal group tags) and their access states. */
+    public PortGroups portGroups() {
+        return portGroups;
     }
 
     /** The target of that name, created empty on first use (answers REPORT LUNS with no LUNs). */

@@ -80,6 +80,11 @@ public final class ScsiNexus implements Nexus {
         return target;
     }
 
+    /** The device server this nexus belongs to (target port groups, other targets). */
+    public DeviceServerCore server() {
+        return server;
+    }
+
     /** The initiator port name, e.g. {@code iqn.1993-08.org.debian:01:abc,i,0x23d000000001}. */
     public String initiatorPort() {
         return initiatorPort;
@@ -96,8 +101,22 @@ public final class ScsiNexus implements Nexus {
         return targetPort;
     }
 
+    /** The relative target port identifier: the iSCSI target portal group tag (SPC-4 §7.8.6.6). */
     public int relativeTargetPortId() {
         return relativeTargetPortId;
+    }
+
+    /**
+     * The target port group of this nexus's port: one port per group, so its number is the
+     * relative target port identifier (the tpgt; {@link PortGroups}).
+     */
+    public int targetPortGroup() {
+        return relativeTargetPortId;
+    }
+
+    /** The asymmetric access state of this nexus's target port group, now (lock-free, live). */
+    public PortGroups.AccessState accessState() {
+        return server.portGroups().state(targetPortGroup());
     }
 
     /**

@@ -24,9 +24,6 @@ import org.slf4j.LoggerFactory;
  */
 public final class ScsiTarget {
 
-    /** Target port group every port of a target belongs to (implicit ALUA, one group, SPC-4 §5.16). */
-    public static final int TARGET_PORT_GROUP = 1;
-
     private static final Logger LOG = LoggerFactory.getLogger(ScsiTarget.class);
 
     private final String name;

@@ -1,0 +1,91 @@
+package dev.lunar.scsi.internal.osgi;
+
+import dev.lunar.api.ConfigPids;
+import dev.lunar.scsi.internal.target.DeviceServerCore;
+import java.io.IOException;
+import java.util.Dictionary;
+import java.util.Enumeration;
+import java.util.HashMap;
+import java.util.Map;
+import org.osgi.framework.InvalidSyntaxException;
+import org.osgi.service.cm.Configuration;
+import org.osgi.service.cm.ConfigurationAdmin;
+import org.osgi.service.cm.ConfigurationEvent;
+import org.osgi.service.cm.ConfigurationListener;
+import org.osgi.service.component.annotations.Activate;
+import org.osgi.service.component.annotations.Component;
+import org.osgi.service.component.annotations.Reference;
+import org.osgi.service.component.annotations.ReferenceCardinality;
+import org.osgi.service.component.annotations.ReferencePolicy;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Puts every stored {@value ConfigPids#PORTAL} configuration's group and state into the core as
+ * soon as the device server exists, without waiting for Config Admin to deliver each one to its
+ * {@link PortGroupComponent}: after a restart an initiator reconnecting through a standby portal
+ * must not find its path active for its first commands. Same pattern as {@link StoredAclLoader};
+ * a portal deleted before its component ran is dropped on the deletion event.
+ */
+@Component(service = ConfigurationListener.class, immediate = true)
+public final class StoredPortGroupLoader implements ConfigurationListener {
+
+    private static final Logger LOG = LoggerFactory.getLogger(StoredPortGroupLoader.class);
+
+    private final DeviceServerCore core;
+
+    @Activate
+    public StoredPortGroupLoader(@Reference ScsiDeviceServerComponent server) {
+        this(server.core());
+    }
+
+    StoredPortGroupLoader(DeviceServerCore core) {
+        this.core = core;
+    }
+
+    /** Dynamic: Config Admin coming or going never restarts anything. SCR thread. */
+    @Reference(cardinality = ReferenceCardinality.OPTIONAL, policy = ReferencePolicy.DYNAMIC)
+    void bindConfigurationAdmin(ConfigurationAdmin cm) {
+        Configuration[] stored;
+        try {
+            stored = cm.listConfigurations("(service.factoryPid=" + ConfigPids.PORTAL + ")");
+        } catch (IOException | InvalidSyntaxException e) {
+            LOG.warn("Could not list stored portal configurations; port groups apply as their components start", e);
+            return;
+        }
+        for (Configuration c : stored == null ? new Configuration[0] : stored) {
+            Dictionary<String, Object> properties = c.getProperties();
+            if (properties == null) {
+                continue;
+            }
+            Map<String, Object> map = toMap(properties);
+            try {
+                PortGroupComponent.Entry e = PortGroupComponent.parse(map);
+                core.portGroups().putIfAbsent(AclComponent.configName(map), e.tpgt(), e.state());
+            } catch (IllegalArgumentException e) {
+                LOG.warn("Stored portal configuration {} left out of the port groups: {}", c.getPid(), e.getMessage());
+            }
+        }
+    }
+
+    void unbindConfigurationAdmin(ConfigurationAdmin cm) {
+        // nothing to undo: the table keeps what the PortGroupComponents put
+    }
+
+    /** Config Admin's event thread. */
+    @Override
+    public void configurationEvent(ConfigurationEvent event) {
+        if (event.getType() == ConfigurationEvent.CM_DELETED && ConfigPids.PORTAL.equals(event.getFactoryPid())) {
+            core.portGroups().remove(AclComponent.configName(Map.of("service.pid", event.getPid())));
+        }
+    }
+
+    private static Map<String, Object> toMap(Dictionary<String, Object> properties) {
+        Map<String, Object> map = new HashMap<>();
+        for (Enumeration<String> keys = properties.keys(); keys.hasMoreElements();) {
+            String key = keys.nextElement();
+            map.put(key, properties.get(key));
+        }
+        return map;
+    }
+}
