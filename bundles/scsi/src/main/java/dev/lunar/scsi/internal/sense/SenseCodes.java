@@ -82,7 +82,7 @@ public final class SenseCodes {
     public static final Sense NOT_READY_TARGET_PORT_STANDBY = Sense.of(Sense.NOT_READY, 0x04, 0x0b);
     /** 04/0C LOGICAL UNIT NOT ACCESSIBLE, TARGET PORT IN UNAVAILABLE STATE (SPC-4 §5.16.2.4.5). */
     public static final Sense NOT_READY_TARGET_PORT_UNAVAILABLE = Sense.of(Sense.NOT_READY, 0x04, 0x0c);
-    /** UA 2A/06 ASYMMETRIC ACCESS STATE CHANGED (SPC-4 §5.16.2.6). */
+    /** UA 2A/06 ASYMMETRIC ACCESS STATE CHANGED (SPC-4 §5.16.2: an implicit state transition). */
     public static final Sense UA_ASYMMETRIC_ACCESS_STATE_CHANGED = Sense.of(Sense.UNIT_ATTENTION, 0x2a, 0x06);
     /** 31/03 SANITIZE COMMAND FAILED: medium access while in sanitize failure mode (SBC-3). */
     public static final Sense SANITIZE_COMMAND_FAILED = Sense.of(Sense.MEDIUM_ERROR, 0x31, 0x03);
