@@ -20,7 +20,8 @@ import org.slf4j.LoggerFactory;
  * the group's state is the most restrictive of its portals' (they are meant to agree, and
  * disagreeing ones are logged). A group no portal configures (unit tests, a session whose
  * portal was removed) is active/optimized. A change of a group's state establishes ASYMMETRIC
- * ACCESS STATE CHANGED on every LU for every nexus through that group (SPC-4 §5.16.2, transitions between target port asymmetric access states).
+ * ACCESS STATE CHANGED on every LU for every nexus through that group (SPC-4 §5.16.2,
+ * transitions between target port asymmetric access states).
  *
  * <p>Thread safety: writers (Config Admin / SCR threads) synchronize on {@code this}; readers
  * (every command on the I/O threads) read the copy-on-write {@link #states} without a lock.
@@ -153,7 +154,10 @@ public final class PortGroups {
         }
     }
 
-    /** 2A/06 for every nexus through group {@code tpgt}, on every LU of its target it sees (SPC-4 §5.16.2, transitions between target port asymmetric access states). */
+    /**
+     * 2A/06 for every nexus through group {@code tpgt}, on every LU of its target it sees
+     * (SPC-4 §5.16.2, transitions between target port asymmetric access states).
+     */
     private void stateChanged(int tpgt) {
         for (ScsiTarget t : server.targets()) {
             for (ScsiNexus n : t.nexuses()) {
