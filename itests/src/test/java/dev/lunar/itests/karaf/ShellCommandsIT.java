@@ -12,6 +12,7 @@ import static org.ops4j.pax.exam.karaf.options.KarafDistributionOption.editConfi
 import static org.ops4j.pax.exam.karaf.options.KarafDistributionOption.karafDistributionConfiguration;
 import static org.ops4j.pax.exam.karaf.options.KarafDistributionOption.logLevel;
 
+import dev.lunar.api.ConfigDocument;
 import dev.lunar.api.ConfigObject;
 import dev.lunar.api.ConfigurationService;
 import dev.lunar.api.LunInfo;
@@ -30,7 +31,11 @@ import java.net.InetAddress;
 import java.net.Socket;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.Dictionary;
+import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.TimeUnit;
@@ -479,6 +484,60 @@ public class ShellCommandsIT {
         } catch (Exception e) {
             return Optional.of(String.valueOf(e.getMessage()));
         }
+    }
+
+    // ------------------------------------------ export, apply, import-lio, transport-move
+
+    @Test
+    public void exportApplyImportLioAndTransportMove() throws Exception {
+        Path dir = Files.createTempDirectory("lunar-shell-it");
+        Path exported = dir.resolve("lunar.json");
+        String out = run("lunar:export " + exported);
+        assertTrue(out, out.startsWith("Wrote ") && out.contains(exported.toString()));
+        String json = Files.readString(exported);
+        assertTrue(json, json.contains(DEFAULT_IQN));
+        assertTrue(run("lunar:apply " + exported).contains("Nothing to change"));
+
+        // A document with one more target: the dry run changes nothing, the apply creates it, a
+        // second apply is a no-op, and applying the first export removes it again.
+        List<ConfigObject> more = new ArrayList<>(configs.parseJson(json).objects());
+        more.add(new ConfigObject(ObjectKind.TARGET, "shell-apply", Map.of("iqn", "iqn.2026-11.dev.lunar:shell-apply")));
+        Path wanted = dir.resolve("more.json");
+        Files.writeString(wanted, configs.toJson(new ConfigDocument(ConfigDocument.VERSION, more)));
+        String dry = run("lunar:apply --dry-run " + wanted);
+        assertTrue(dry, dry.contains("shell-apply"));
+        assertFalse(configs.get(ObjectKind.TARGET, "shell-apply").isPresent());
+        String applied = run("lunar:apply " + wanted);
+        assertTrue(applied, applied.contains("shell-apply"));
+        assertTrue(configs.get(ObjectKind.TARGET, "shell-apply").isPresent());
+        assertTrue(run("lunar:apply " + wanted).contains("Nothing to change"));
+        run("lunar:apply " + exported);
+        assertFalse(configs.get(ObjectKind.TARGET, "shell-apply").isPresent());
+
+        assertFails("lunar:apply " + dir.resolve("missing.json"), "there is no file");
+        Path broken = dir.resolve("broken.json");
+        Files.writeString(broken, "{\"version\": 1, \"targets\": [");
+        assertFails("lunar:apply " + broken, "line ");
+        assertFails("lunar:export " + dir, "is a directory");
+
+        // LIO: converted and reported, nothing changed without --apply.
+        Path lio = dir.resolve("saveconfig.json");
+        Files.writeString(lio, "{\"storage_objects\": [{\"name\": \"scratch\", \"plugin\": \"ramdisk\","
+                + " \"size\": 67108864, \"attributes\": {\"block_size\": 512}}],"
+                + " \"targets\": [{\"fabric\": \"iscsi\", \"wwn\": \"iqn.2003-01.org.linux-iscsi.host:sn.shell\","
+                + " \"tpgs\": [{\"tag\": 1, \"enable\": true, \"attributes\": {\"authentication\": 0,"
+                + " \"generate_node_acls\": 1}, \"parameters\": {\"AuthMethod\": \"None\"},"
+                + " \"portals\": [], \"luns\": [{\"index\": 0, \"storage_object\": \"/backstores/ramdisk/scratch\"}],"
+                + " \"node_acls\": []}]}]}");
+        int targetsBefore = configs.list(ObjectKind.TARGET).size();
+        String converted = run("lunar:import-lio " + lio);
+        assertTrue(converted, converted.contains("Converted ") && converted.contains("iqn.2003-01.org.linux-iscsi.host:sn.shell"));
+        assertTrue(converted, converted.contains("Nothing was changed"));
+        assertEquals(targetsBefore, configs.list(ObjectKind.TARGET).size());
+        assertFails("lunar:import-lio " + broken, "not an LIO saveconfig.json");
+
+        assertFails("lunar:transport-move --from tcp --to toe", "No transport of kind 'toe'");
+        assertFails("lunar:transport-move --from tcp", "--to");
     }
 
     /**
