@@ -5,8 +5,6 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.lunar.itests.e2e.conformance.LunConfigs;
-import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -47,10 +45,10 @@ class BackendSwapE2EIT extends LunarE2ETest {
         LunConfigs.addTarget(lunar, "swap", IQN);
         LunConfigs.addLun(lunar, LUN_NAME, IQN, 0, "file",
                 Map.of("path", lunar.home().resolve("swap.img").toString(), "size", Integer.toString(LUN_BYTES)));
-        LunConfigs.awaitLun(lunar, url());
+        LunConfigs.awaitLun(lunar, io().url());
         // Calibrate: requests per second of one writer here, so each bench outlives the updates.
         long start = System.nanoTime();
-        bench("-w", "--pattern=0x5a", "-c", "4096");
+        io().benchOk("-w", "--pattern=0x5a", "-c", "4096");
         writesPerSecond = 4096 / Math.max(0.05, (System.nanoTime() - start) / 1e9);
     }
 
@@ -63,14 +61,14 @@ class BackendSwapE2EIT extends LunarE2ETest {
     @Test
     void fiveBackendUpdatesUnderQueueDepth32ReadsAndWritesLoseNothing() throws Exception {
         long count = countFor(BENCH_TARGET, 2);
-        int loginsBefore = logins();
+        int loginsBefore = io().logins();
         int holdsBefore = holds().size();
 
-        CompletableFuture<ToolResult> writer = CompletableFuture.supplyAsync(() -> benchResult(
+        CompletableFuture<ToolResult> writer = CompletableFuture.supplyAsync(() -> io().bench(
                 "-w", "--pattern=0x5a", "-c", Long.toString(count)));
-        CompletableFuture<ToolResult> reader = CompletableFuture.supplyAsync(() -> benchResult(
+        CompletableFuture<ToolResult> reader = CompletableFuture.supplyAsync(() -> io().bench(
                 "-c", Long.toString(count)));
-        awaitLogins(loginsBefore + 2);
+        io().awaitLogins(loginsBefore + 2);
 
         String id = backendBundleId();
         List<String> updates = new ArrayList<>();
@@ -91,7 +89,7 @@ class BackendSwapE2EIT extends LunarE2ETest {
         assertTrue(w.output().contains("Run completed"), w.output());
         assertTrue(benchesOutlivedUpdates, "a bench ended before the last update; it would prove nothing: "
                 + "raise BENCH_TARGET (count was " + count + ")");
-        assertEquals(loginsBefore + 2, logins(), "an initiator logged in again during the updates (its session"
+        assertEquals(loginsBefore + 2, io().logins(), "an initiator logged in again during the updates (its session"
                 + " was lost)\n" + lunar.diagnostics());
 
         List<long[]> holds = holds().subList(holdsBefore, holdsBefore + UPDATES);
@@ -109,19 +107,19 @@ class BackendSwapE2EIT extends LunarE2ETest {
         System.out.print(report);
 
         // Every block the writer wrote (it wrapped around the whole LUN) reads back as its pattern.
-        String verify = QemuTools.succeed("qemu-io", "-f", "raw", "-c", "read -P 0x5a 0 " + LUN_BYTES, url());
+        String verify = QemuTools.succeed("qemu-io", "-f", "raw", "-c", "read -P 0x5a 0 " + LUN_BYTES, io().url());
         assertFalse(verify.contains("Pattern verification failed"), verify);
         assertTrue(verify.contains("read " + LUN_BYTES + "/" + LUN_BYTES + " bytes"), verify);
     }
 
     @Test
     void restartsOfTheBackendUnderAWriterLoseNothing() throws Exception {
-        int loginsBefore = logins();
+        int loginsBefore = io().logins();
         int holdsBefore = holds().size();
         long count = countFor(Duration.ofSeconds(20), 1);
-        CompletableFuture<ToolResult> writer = CompletableFuture.supplyAsync(() -> benchResult(
+        CompletableFuture<ToolResult> writer = CompletableFuture.supplyAsync(() -> io().bench(
                 "-w", "--pattern=0xa5", "-c", Long.toString(count)));
-        awaitLogins(loginsBefore + 1);
+        io().awaitLogins(loginsBefore + 1);
         String id = backendBundleId();
         for (int i = 0; i < 2; i++) {
             ToolResult restart = lunar.shell("bundle:restart " + id);
@@ -133,9 +131,9 @@ class BackendSwapE2EIT extends LunarE2ETest {
         assertTrue(w.succeeded(), () -> "the writer saw an error across bundle:restart\n" + w.describe()
                 + lunar.diagnostics());
         assertTrue(outlived, "the writer ended before the second restart; raise its count");
-        assertEquals(loginsBefore + 1, logins(), "the writer logged in again\n" + lunar.diagnostics());
+        assertEquals(loginsBefore + 1, io().logins(), "the writer logged in again\n" + lunar.diagnostics());
         long written = Math.min(count * 4096, LUN_BYTES);
-        String verify = QemuTools.succeed("qemu-io", "-f", "raw", "-c", "read -P 0xa5 0 " + written, url());
+        String verify = QemuTools.succeed("qemu-io", "-f", "raw", "-c", "read -P 0xa5 0 " + written, io().url());
         assertFalse(verify.contains("Pattern verification failed"), verify);
     }
 
@@ -165,7 +163,7 @@ class BackendSwapE2EIT extends LunarE2ETest {
         assertEquals(24 << 20, Files.size(image), "the file grew with the LUN");
         String verify = QemuTools.succeed("qemu-io", "-f", "raw", "-c", "read -P 0x3c 0 1M", resizeUrl);
         assertFalse(verify.contains("Pattern verification failed"), "data kept across the resize: " + verify);
-        assertTrue(log().contains("LUN 0 (swap-resize-0) of " + iqn + " resized from 16384 to 49152 blocks"),
+        assertTrue(io().log().contains("LUN 0 (swap-resize-0) of " + iqn + " resized from 16384 to 49152 blocks"),
                 "resized in place, not reopened\n" + lunar.diagnostics());
     }
 
@@ -179,14 +177,14 @@ class BackendSwapE2EIT extends LunarE2ETest {
         QemuTools.succeed("qemu-io", "-f", "raw", "-c", "write -P 0x11 0 64k", ramUrl);
         String identity = assertSucceeded(runIscsiTool("iscsi-inq", "-e", "1", "-c", "0x83", ramUrl));
         Pattern back = Pattern.compile("\\(swap-ram-0\\) of \\S+: backend back after");
-        long before = back.matcher(log()).results().count();
+        long before = back.matcher(io().log()).results().count();
 
-        ToolResult update = lunar.shell("bundle:update " + bundleId("dev.lunar.backend-ramdisk"));
+        ToolResult update = lunar.shell("bundle:update " + io().bundleId("dev.lunar.backend-ramdisk"));
         assertTrue(update.succeeded(), update::describe);
-        for (int i = 0; i < 600 && back.matcher(log()).results().count() == before; i++) {
+        for (int i = 0; i < 600 && back.matcher(io().log()).results().count() == before; i++) {
             Thread.sleep(100);
         }
-        assertTrue(log().contains("(swap-ram-0) of " + iqn + ": reopened on backend 'ramdisk', whose devices start"
+        assertTrue(io().log().contains("(swap-ram-0) of " + iqn + ": reopened on backend 'ramdisk', whose devices start"
                 + " empty"), "the LUN came back on the new RAM disk backend and said its data is gone\n"
                 + lunar.diagnostics());
         assertEquals(identity, assertSucceeded(runIscsiTool("iscsi-inq", "-e", "1", "-c", "0x83", ramUrl)),
@@ -197,67 +195,12 @@ class BackendSwapE2EIT extends LunarE2ETest {
     }
 
     private String backendBundleId() {
-        return bundleId(BACKEND_BUNDLE);
-    }
-
-    private String bundleId(String symbolicName) {
-        ToolResult list = lunar.shell("bundle:list -s -t 0 --no-format");
-        assertTrue(list.succeeded(), list::describe);
-        for (String line : list.output().split("\n")) {
-            if (line.contains(symbolicName)) {
-                return line.trim().split("\\s*\\|\\s*|\\s+")[0];
-            }
-        }
-        throw new AssertionError("no bundle " + symbolicName + " in\n" + list.output());
-    }
-
-    private void bench(String... arguments) {
-        ToolResult r = benchResult(arguments);
-        assertTrue(r.succeeded(), r::describe);
-    }
-
-    private ToolResult benchResult(String... arguments) {
-        List<String> argv = new ArrayList<>(List.of("qemu-img", "bench", "-f", "raw", "-t", "none", "-d", "32",
-                "-s", "4k"));
-        argv.addAll(List.of(arguments));
-        argv.add(url());
-        Tools.require("qemu-img", "qemu-utils");
-        return Tools.run(Duration.ofMinutes(5), Map.of(), argv);
-    }
-
-    private String log() {
-        try {
-            return Files.readString(lunar.home().resolve("data/log/karaf.log"), StandardCharsets.UTF_8);
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        }
-    }
-
-    /** Logins to the swap target so far (the iscsi bundle logs one INFO line per login). */
-    private int logins() {
-        Matcher m = Pattern.compile("logged in to " + Pattern.quote(IQN) + " via").matcher(log());
-        int n = 0;
-        while (m.find()) {
-            n++;
-        }
-        return n;
+        return io().bundleId(BACKEND_BUNDLE);
     }
 
     /** Completed holds of the swap LUN: {milliseconds, commands held}. */
     private List<long[]> holds() {
-        Matcher m = HOLD.matcher(log());
-        List<long[]> out = new ArrayList<>();
-        while (m.find()) {
-            out.add(new long[] {Long.parseLong(m.group(1)), Long.parseLong(m.group(2))});
-        }
-        return out;
-    }
-
-    private void awaitLogins(int expected) throws InterruptedException {
-        for (int i = 0; i < 600 && logins() < expected; i++) {
-            Thread.sleep(100);
-        }
-        assertEquals(expected, logins(), "both benches should be logged in\n" + lunar.diagnostics());
+        return io().logged(HOLD, 1, 2);
     }
 
     private void awaitHolds(int expected) throws InterruptedException {
@@ -268,7 +211,7 @@ class BackendSwapE2EIT extends LunarE2ETest {
                 + lunar.diagnostics());
     }
 
-    private String url() {
-        return lunar.iscsiUrl("/" + IQN + "/0");
+    private LiveIo io() {
+        return new LiveIo(lunar, IQN);
     }
 }

@@ -5,8 +5,6 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.lunar.itests.e2e.conformance.LunConfigs;
-import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -19,7 +17,6 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.TreeSet;
 import java.util.concurrent.CompletableFuture;
-import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Tag;
@@ -52,7 +49,7 @@ class TransportMoveE2EIT extends LunarE2ETest {
         VendorTransportDeployment.jar();
         LunConfigs.addTarget(lunar, "tmove", IQN);
         LunConfigs.addLun(lunar, LUN_NAME, IQN, 0, "ramdisk", Map.of("size", Integer.toString(LUN_BYTES)));
-        LunConfigs.awaitLun(lunar, url());
+        LunConfigs.awaitLun(lunar, io().url());
         VendorTransportDeployment.deploy(lunar);
         VendorTransportDeployment.awaitStatus(lunar, "bundle " + VendorTransportDeployment.SYMBOLIC_NAME + " Active",
                 s -> s.bundleState(VendorTransportDeployment.SYMBOLIC_NAME).equals(Optional.of("Active")));
@@ -84,21 +81,21 @@ class TransportMoveE2EIT extends LunarE2ETest {
         int moves = 2 * roundTrips;
         String patternArg = "--pattern=0x" + Integer.toHexString(pattern);
         long start = System.nanoTime();
-        bench("-w", patternArg, "-c", "8192");
+        io().benchOk("-w", patternArg, "-c", "8192");
         double perSecond = 8192 / Math.max(0.05, (System.nanoTime() - start) / 1e9);
         long seconds = SECONDS_PER_MOVE.toSeconds() * moves + 10;
         long count = Math.max(LUN_BYTES / 4096, (long) (perSecond * seconds));
-        int loginsBefore = logins();
+        int loginsBefore = io().logins();
         int movesBefore = movesLogged().size();
 
-        CompletableFuture<ToolResult> writer = CompletableFuture.supplyAsync(() -> benchResult(
+        CompletableFuture<ToolResult> writer = CompletableFuture.supplyAsync(() -> io().bench(
                 "-w", patternArg, "-c", Long.toString(count)));
-        CompletableFuture<ToolResult> reader = CompletableFuture.supplyAsync(() -> benchResult(
+        CompletableFuture<ToolResult> reader = CompletableFuture.supplyAsync(() -> io().bench(
                 "-c", Long.toString(count)));
-        awaitLogins(loginsBefore + 2);
+        io().awaitLogins(loginsBefore + 2);
         Thread.sleep(500);
-        TreeSet<String> connectionsBefore = clientConnections();
-        List<String> sessionsBefore = sessionLines();
+        TreeSet<String> connectionsBefore = io().clientConnections();
+        List<String> sessionsBefore = io().sessionLines();
         assertEquals(2, connectionsBefore.size(), "two bench connections expected: " + connectionsBefore);
 
         for (int i = 0; i < moves; i++) {
@@ -110,12 +107,12 @@ class TransportMoveE2EIT extends LunarE2ETest {
                     + from + " -> " + to + "\n" + move.describe());
             assertFalse(move.output().contains("not moved"), move::describe);
             awaitMoves(movesBefore + i + 1);
-            assertEquals(connectionsBefore, clientConnections(), "the initiators' TCP connections changed in move "
+            assertEquals(connectionsBefore, io().clientConnections(), "the initiators' TCP connections changed in move "
                     + (i + 1) + " (" + from + " -> " + to + ")");
         }
         boolean benchesOutlivedMoves = !writer.isDone() && !reader.isDone();
-        TreeSet<String> connectionsAfter = clientConnections();
-        List<String> sessionsAfter = sessionLines();
+        TreeSet<String> connectionsAfter = io().clientConnections();
+        List<String> sessionsAfter = io().sessionLines();
 
         ToolResult w = writer.get();
         ToolResult r = reader.get();
@@ -126,7 +123,7 @@ class TransportMoveE2EIT extends LunarE2ETest {
         assertTrue(w.output().contains("Run completed"), w.output());
         assertTrue(benchesOutlivedMoves, "a bench ended before the last move; it would prove nothing: raise"
                 + " SECONDS_PER_MOVE (count was " + count + ")");
-        assertEquals(loginsBefore + 2, logins(), "an initiator logged in again during the moves (its session was"
+        assertEquals(loginsBefore + 2, io().logins(), "an initiator logged in again during the moves (its session was"
                 + " lost)\n" + lunar.diagnostics());
         assertEquals(connectionsBefore, connectionsAfter, "the initiators' TCP connections changed");
         assertEquals(sessionsBefore, sessionsAfter, "the session list (TSIH, initiator port, transport) changed");
@@ -151,7 +148,7 @@ class TransportMoveE2EIT extends LunarE2ETest {
         System.out.print(report);
 
         String verify = QemuTools.succeed("qemu-io", "-f", "raw", "-c",
-                "read -P 0x" + Integer.toHexString(pattern) + " 0 " + LUN_BYTES, url());
+                "read -P 0x" + Integer.toHexString(pattern) + " 0 " + LUN_BYTES, io().url());
         assertFalse(verify.contains("Pattern verification failed"), verify);
         assertTrue(verify.contains("read " + LUN_BYTES + "/" + LUN_BYTES + " bytes"), verify);
     }
@@ -176,80 +173,9 @@ class TransportMoveE2EIT extends LunarE2ETest {
         throw new AssertionError("transport " + kind + " not bound\n" + lunar.diagnostics());
     }
 
-    private void bench(String... arguments) {
-        ToolResult r = benchResult(arguments);
-        assertTrue(r.succeeded(), r::describe);
-    }
-
-    private ToolResult benchResult(String... arguments) {
-        List<String> argv = new ArrayList<>(List.of("qemu-img", "bench", "-f", "raw", "-t", "none", "-d", "32",
-                "-s", "4k"));
-        argv.addAll(List.of(arguments));
-        argv.add(url());
-        Tools.require("qemu-img", "qemu-utils");
-        return Tools.run(Duration.ofMinutes(10), Map.of(), argv);
-    }
-
-    /** Established client-side TCP connections to the portal: "local -> peer" as {@code ss} shows them. */
-    private TreeSet<String> clientConnections() {
-        ToolResult ss = Tools.run(Duration.ofSeconds(10), "ss", "-tnH", "state", "established",
-                "( dport = :" + lunar.iscsiPort() + " )");
-        assertTrue(ss.succeeded(), ss::describe);
-        TreeSet<String> out = new TreeSet<>();
-        for (String line : ss.output().split("\n")) {
-            String[] f = line.trim().split("\\s+");
-            if (f.length >= 4) {
-                out.add(f[f.length - 2] + " -> " + f[f.length - 1]);
-            }
-        }
-        return out;
-    }
-
-    private List<String> sessionLines() {
-        ToolResult list = lunar.shell("lunar:session-list --no-format");
-        assertTrue(list.succeeded(), list::describe);
-        List<String> out = new ArrayList<>();
-        for (String line : list.output().split("\n")) {
-            if (line.contains(IQN)) {
-                out.add(line.trim());
-            }
-        }
-        Collections.sort(out);
-        return out;
-    }
-
-    private String log() {
-        try {
-            return Files.readString(lunar.home().resolve("data/log/karaf.log"), StandardCharsets.UTF_8);
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        }
-    }
-
-    private int logins() {
-        Matcher m = Pattern.compile("logged in to " + Pattern.quote(IQN)).matcher(log());
-        int n = 0;
-        while (m.find()) {
-            n++;
-        }
-        return n;
-    }
-
     /** Completed moves: {connections moved, longest stall in ms}. */
     private List<long[]> movesLogged() {
-        Matcher m = MOVE.matcher(log());
-        List<long[]> out = new ArrayList<>();
-        while (m.find()) {
-            out.add(new long[] {Long.parseLong(m.group(3)), Long.parseLong(m.group(4))});
-        }
-        return out;
-    }
-
-    private void awaitLogins(int expected) throws InterruptedException {
-        for (int i = 0; i < 600 && logins() < expected; i++) {
-            Thread.sleep(100);
-        }
-        assertEquals(expected, logins(), "both benches should be logged in\n" + lunar.diagnostics());
+        return io().logged(MOVE, 3, 4);
     }
 
     private void awaitMoves(int expected) throws InterruptedException {
@@ -268,7 +194,7 @@ class TransportMoveE2EIT extends LunarE2ETest {
         }
     }
 
-    private String url() {
-        return lunar.iscsiUrl("/" + IQN + "/0");
+    private LiveIo io() {
+        return new LiveIo(lunar, IQN);
     }
 }

@@ -5,8 +5,6 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.lunar.itests.e2e.conformance.LunConfigs;
-import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -17,7 +15,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.TreeSet;
 import java.util.concurrent.CompletableFuture;
-import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Tag;
@@ -49,7 +46,7 @@ class TransportSwapE2EIT extends LunarE2ETest {
     void addRamLun() {
         LunConfigs.addTarget(lunar, "tswap", IQN);
         LunConfigs.addLun(lunar, LUN_NAME, IQN, 0, "ramdisk", Map.of("size", Integer.toString(LUN_BYTES)));
-        LunConfigs.awaitLun(lunar, url());
+        LunConfigs.awaitLun(lunar, io().url());
     }
 
     @Test
@@ -67,27 +64,27 @@ class TransportSwapE2EIT extends LunarE2ETest {
         String patternArg = "--pattern=0x" + Integer.toHexString(pattern);
         // Calibrate: requests per second of one writer here, so each bench outlives the updates.
         long start = System.nanoTime();
-        bench("-w", patternArg, "-c", "8192");
+        io().benchOk("-w", patternArg, "-c", "8192");
         double perSecond = 8192 / Math.max(0.05, (System.nanoTime() - start) / 1e9);
         long seconds = SECONDS_PER_UPDATE.toSeconds() * updates + 10;
         // The full measured rate for the whole time: two benches sharing the machine each run
         // slower than that, so they outlive the updates (a bench that ended early would prove
         // nothing), and at least one pass over the LUN so the final read-back covers every block.
         long count = Math.max(LUN_BYTES / 4096, (long) (perSecond * seconds));
-        int loginsBefore = logins();
+        int loginsBefore = io().logins();
         int swapsBefore = swaps().size();
 
-        CompletableFuture<ToolResult> writer = CompletableFuture.supplyAsync(() -> benchResult(
+        CompletableFuture<ToolResult> writer = CompletableFuture.supplyAsync(() -> io().bench(
                 "-w", patternArg, "-c", Long.toString(count)));
-        CompletableFuture<ToolResult> reader = CompletableFuture.supplyAsync(() -> benchResult(
+        CompletableFuture<ToolResult> reader = CompletableFuture.supplyAsync(() -> io().bench(
                 "-c", Long.toString(count)));
-        awaitLogins(loginsBefore + 2);
+        io().awaitLogins(loginsBefore + 2);
         Thread.sleep(500);
-        TreeSet<String> connectionsBefore = clientConnections();
-        List<String> sessionsBefore = sessionLines();
+        TreeSet<String> connectionsBefore = io().clientConnections();
+        List<String> sessionsBefore = io().sessionLines();
         assertEquals(2, connectionsBefore.size(), "two bench connections expected: " + connectionsBefore);
 
-        String id = bundleId(TRANSPORT_BUNDLE);
+        String id = io().bundleId(TRANSPORT_BUNDLE);
         for (int i = 0; i < updates; i++) {
             ToolResult update = lunar.shell("bundle:update " + id);
             assertTrue(update.succeeded(), update::describe);
@@ -95,8 +92,8 @@ class TransportSwapE2EIT extends LunarE2ETest {
             lunar.awaitIscsiPort();
         }
         boolean benchesOutlivedUpdates = !writer.isDone() && !reader.isDone();
-        TreeSet<String> connectionsAfter = clientConnections();
-        List<String> sessionsAfter = sessionLines();
+        TreeSet<String> connectionsAfter = io().clientConnections();
+        List<String> sessionsAfter = io().sessionLines();
 
         ToolResult w = writer.get();
         ToolResult r = reader.get();
@@ -107,7 +104,7 @@ class TransportSwapE2EIT extends LunarE2ETest {
         assertTrue(w.output().contains("Run completed"), w.output());
         assertTrue(benchesOutlivedUpdates, "a bench ended before the last update; it would prove nothing: "
                 + "raise SECONDS_PER_UPDATE (count was " + count + ")");
-        assertEquals(loginsBefore + 2, logins(), "an initiator logged in again during the updates (its session"
+        assertEquals(loginsBefore + 2, io().logins(), "an initiator logged in again during the updates (its session"
                 + " was lost)\n" + lunar.diagnostics());
         assertEquals(connectionsBefore, connectionsAfter, "the initiators' TCP connections changed: the swap was"
                 + " visible on the wire");
@@ -133,97 +130,14 @@ class TransportSwapE2EIT extends LunarE2ETest {
 
         // Every block the writer wrote (it wrapped around the whole LUN) reads back as its pattern.
         String verify = QemuTools.succeed("qemu-io", "-f", "raw", "-c",
-                "read -P 0x" + Integer.toHexString(pattern) + " 0 " + LUN_BYTES, url());
+                "read -P 0x" + Integer.toHexString(pattern) + " 0 " + LUN_BYTES, io().url());
         assertFalse(verify.contains("Pattern verification failed"), verify);
         assertTrue(verify.contains("read " + LUN_BYTES + "/" + LUN_BYTES + " bytes"), verify);
     }
 
-    private String bundleId(String symbolicName) {
-        ToolResult list = lunar.shell("bundle:list -s -t 0 --no-format");
-        assertTrue(list.succeeded(), list::describe);
-        for (String line : list.output().split("\n")) {
-            if (line.contains(symbolicName)) {
-                return line.trim().split("\\s*\\|\\s*|\\s+")[0];
-            }
-        }
-        throw new AssertionError("no bundle " + symbolicName + " in\n" + list.output());
-    }
-
-    private void bench(String... arguments) {
-        ToolResult r = benchResult(arguments);
-        assertTrue(r.succeeded(), r::describe);
-    }
-
-    private ToolResult benchResult(String... arguments) {
-        List<String> argv = new ArrayList<>(List.of("qemu-img", "bench", "-f", "raw", "-t", "none", "-d", "32",
-                "-s", "4k"));
-        argv.addAll(List.of(arguments));
-        argv.add(url());
-        Tools.require("qemu-img", "qemu-utils");
-        return Tools.run(Duration.ofMinutes(10), Map.of(), argv);
-    }
-
-    /** Established client-side TCP connections to the portal: "local -> peer" as {@code ss} shows them. */
-    private TreeSet<String> clientConnections() {
-        ToolResult ss = Tools.run(Duration.ofSeconds(10), "ss", "-tnH", "state", "established",
-                "( dport = :" + lunar.iscsiPort() + " )");
-        assertTrue(ss.succeeded(), ss::describe);
-        TreeSet<String> out = new TreeSet<>();
-        for (String line : ss.output().split("\n")) {
-            String[] f = line.trim().split("\\s+");
-            if (f.length >= 4) {
-                out.add(f[f.length - 2] + " -> " + f[f.length - 1]);
-            }
-        }
-        return out;
-    }
-
-    /** The session list lines of the test target (TSIH, initiator, remote address, transport). */
-    private List<String> sessionLines() {
-        ToolResult list = lunar.shell("lunar:session-list --no-format");
-        assertTrue(list.succeeded(), list::describe);
-        List<String> out = new ArrayList<>();
-        for (String line : list.output().split("\n")) {
-            if (line.contains(IQN)) {
-                out.add(line.trim());
-            }
-        }
-        Collections.sort(out);
-        return out;
-    }
-
-    private String log() {
-        try {
-            return Files.readString(lunar.home().resolve("data/log/karaf.log"), StandardCharsets.UTF_8);
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        }
-    }
-
-    private int logins() {
-        Matcher m = Pattern.compile("logged in to " + Pattern.quote(IQN)).matcher(log());
-        int n = 0;
-        while (m.find()) {
-            n++;
-        }
-        return n;
-    }
-
     /** Completed swaps: {connections moved, longest stall in ms}. */
     private List<long[]> swaps() {
-        Matcher m = SWAP.matcher(log());
-        List<long[]> out = new ArrayList<>();
-        while (m.find()) {
-            out.add(new long[] {Long.parseLong(m.group(2)), Long.parseLong(m.group(3))});
-        }
-        return out;
-    }
-
-    private void awaitLogins(int expected) throws InterruptedException {
-        for (int i = 0; i < 600 && logins() < expected; i++) {
-            Thread.sleep(100);
-        }
-        assertEquals(expected, logins(), "both benches should be logged in\n" + lunar.diagnostics());
+        return io().logged(SWAP, 2, 3);
     }
 
     private void awaitSwaps(int expected) throws InterruptedException {
@@ -234,7 +148,7 @@ class TransportSwapE2EIT extends LunarE2ETest {
                 + lunar.diagnostics());
     }
 
-    private String url() {
-        return lunar.iscsiUrl("/" + IQN + "/0");
+    private LiveIo io() {
+        return new LiveIo(lunar, IQN);
     }
 }
