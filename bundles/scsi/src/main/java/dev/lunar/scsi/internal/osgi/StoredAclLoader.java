@@ -4,12 +4,8 @@ import dev.lunar.api.ConfigPids;
 import dev.lunar.scsi.internal.target.DeviceServerCore;
 import dev.lunar.scsi.internal.target.ScsiTarget;
 import java.io.IOException;
-import java.util.Dictionary;
-import java.util.Enumeration;
-import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
-import org.osgi.framework.InvalidSyntaxException;
-import org.osgi.service.cm.Configuration;
 import org.osgi.service.cm.ConfigurationAdmin;
 import org.osgi.service.cm.ConfigurationEvent;
 import org.osgi.service.cm.ConfigurationListener;
@@ -51,25 +47,21 @@ public final class StoredAclLoader implements ConfigurationListener {
     /** Dynamic: Config Admin coming or going never restarts anything. SCR thread. */
     @Reference(cardinality = ReferenceCardinality.OPTIONAL, policy = ReferencePolicy.DYNAMIC)
     void bindConfigurationAdmin(ConfigurationAdmin cm) {
-        Configuration[] stored;
+        List<StoredConfigurations.Stored> stored;
         try {
-            stored = cm.listConfigurations("(service.factoryPid=" + ConfigPids.ACL + ")");
-        } catch (IOException | InvalidSyntaxException e) {
+            stored = StoredConfigurations.of(cm, ConfigPids.ACL);
+        } catch (IOException e) {
             LOG.warn("Could not list stored ACL configurations; ACLs apply as their components start", e);
             return;
         }
         int loaded = 0;
-        for (Configuration c : stored == null ? new Configuration[0] : stored) {
-            Dictionary<String, Object> properties = c.getProperties();
-            if (properties == null) {
-                continue;
-            }
+        for (StoredConfigurations.Stored c : stored) {
             try {
-                AclComponent.Entry e = AclComponent.parseFailClosed(toMap(properties));
+                AclComponent.Entry e = AclComponent.parseFailClosed(c.properties());
                 core.target(e.target()).putGrantIfAbsent(e.grant());
                 loaded++;
             } catch (IllegalArgumentException e) {
-                LOG.warn("Stored ACL configuration {} ignored: {}", c.getPid(), e.getMessage());
+                LOG.warn("Stored ACL configuration {} ignored: {}", c.pid(), e.getMessage());
             }
         }
         if (loaded > 0) {
@@ -90,14 +82,5 @@ public final class StoredAclLoader implements ConfigurationListener {
                 t.removeGrant(name);
             }
         }
-    }
-
-    private static Map<String, Object> toMap(Dictionary<String, Object> properties) {
-        Map<String, Object> map = new HashMap<>();
-        for (Enumeration<String> keys = properties.keys(); keys.hasMoreElements();) {
-            String key = keys.nextElement();
-            map.put(key, properties.get(key));
-        }
-        return map;
     }
 }

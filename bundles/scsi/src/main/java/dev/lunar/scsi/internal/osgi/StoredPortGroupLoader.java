@@ -3,12 +3,8 @@ package dev.lunar.scsi.internal.osgi;
 import dev.lunar.api.ConfigPids;
 import dev.lunar.scsi.internal.target.DeviceServerCore;
 import java.io.IOException;
-import java.util.Dictionary;
-import java.util.Enumeration;
-import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
-import org.osgi.framework.InvalidSyntaxException;
-import org.osgi.service.cm.Configuration;
 import org.osgi.service.cm.ConfigurationAdmin;
 import org.osgi.service.cm.ConfigurationEvent;
 import org.osgi.service.cm.ConfigurationListener;
@@ -46,24 +42,19 @@ public final class StoredPortGroupLoader implements ConfigurationListener {
     /** Dynamic: Config Admin coming or going never restarts anything. SCR thread. */
     @Reference(cardinality = ReferenceCardinality.OPTIONAL, policy = ReferencePolicy.DYNAMIC)
     void bindConfigurationAdmin(ConfigurationAdmin cm) {
-        Configuration[] stored;
+        List<StoredConfigurations.Stored> stored;
         try {
-            stored = cm.listConfigurations("(service.factoryPid=" + ConfigPids.PORTAL + ")");
-        } catch (IOException | InvalidSyntaxException e) {
+            stored = StoredConfigurations.of(cm, ConfigPids.PORTAL);
+        } catch (IOException e) {
             LOG.warn("Could not list stored portal configurations; port groups apply as their components start", e);
             return;
         }
-        for (Configuration c : stored == null ? new Configuration[0] : stored) {
-            Dictionary<String, Object> properties = c.getProperties();
-            if (properties == null) {
-                continue;
-            }
-            Map<String, Object> map = toMap(properties);
+        for (StoredConfigurations.Stored c : stored) {
             try {
-                PortGroupComponent.Entry e = PortGroupComponent.parse(map);
-                core.portGroups().putIfAbsent(AclComponent.configName(map), e.tpgt(), e.state());
+                PortGroupComponent.Entry e = PortGroupComponent.parse(c.properties());
+                core.portGroups().putIfAbsent(AclComponent.configName(c.properties()), e.tpgt(), e.state());
             } catch (IllegalArgumentException e) {
-                LOG.warn("Stored portal configuration {} left out of the port groups: {}", c.getPid(), e.getMessage());
+                LOG.warn("Stored portal configuration {} left out of the port groups: {}", c.pid(), e.getMessage());
             }
         }
     }
@@ -78,14 +69,5 @@ public final class StoredPortGroupLoader implements ConfigurationListener {
         if (event.getType() == ConfigurationEvent.CM_DELETED && ConfigPids.PORTAL.equals(event.getFactoryPid())) {
             core.portGroups().remove(AclComponent.configName(Map.of("service.pid", event.getPid())));
         }
-    }
-
-    private static Map<String, Object> toMap(Dictionary<String, Object> properties) {
-        Map<String, Object> map = new HashMap<>();
-        for (Enumeration<String> keys = properties.keys(); keys.hasMoreElements();) {
-            String key = keys.nextElement();
-            map.put(key, properties.get(key));
-        }
-        return map;
     }
 }
