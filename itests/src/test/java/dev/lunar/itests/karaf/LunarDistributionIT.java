@@ -2,15 +2,9 @@ package dev.lunar.itests.karaf;
 
 import static org.junit.Assert.assertEquals;
 import static org.junit.Assert.assertTrue;
-import static org.ops4j.pax.exam.CoreOptions.systemProperty;
-import static org.ops4j.pax.exam.karaf.options.KarafDistributionOption.configureConsole;
-import static org.ops4j.pax.exam.karaf.options.KarafDistributionOption.editConfigurationFilePut;
-import static org.ops4j.pax.exam.karaf.options.KarafDistributionOption.karafDistributionConfiguration;
-import static org.ops4j.pax.exam.karaf.options.KarafDistributionOption.logLevel;
 
 import dev.lunar.itests.FreePorts;
 import java.io.ByteArrayOutputStream;
-import java.io.File;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
@@ -27,7 +21,6 @@ import org.junit.runner.RunWith;
 import org.ops4j.pax.exam.Configuration;
 import org.ops4j.pax.exam.Option;
 import org.ops4j.pax.exam.junit.PaxExam;
-import org.ops4j.pax.exam.karaf.options.LogLevelOption.LogLevel;
 import org.ops4j.pax.exam.spi.reactors.ExamReactorStrategy;
 import org.ops4j.pax.exam.spi.reactors.PerClass;
 import org.osgi.framework.Bundle;
@@ -45,7 +38,7 @@ public class LunarDistributionIT {
     /** Bundles the boot feature "lunar" must start; a new module adds its name here. */
     private static final List<String> EXPECTED_BUNDLES = List.of("dev.lunar.api", "dev.lunar.spi", "dev.lunar.pdu",
             "dev.lunar.scsi", "dev.lunar.iscsi", "dev.lunar.transport-tcp", "dev.lunar.backend-ramdisk",
-            "dev.lunar.backend-file", "dev.lunar.shell");
+            "dev.lunar.backend-file", "dev.lunar.config", "dev.lunar.metrics", "dev.lunar.shell");
 
     @Inject
     private BundleContext bundleContext;
@@ -55,30 +48,7 @@ public class LunarDistributionIT {
 
     @Configuration
     public Option[] config() {
-        String distribution = new File(System.getProperty("lunar.distribution")).toURI().toString();
-        // Free ports so the test runs beside a "./lunar start" and beside other builds.
-        int[] ports = FreePorts.pick(4);
-        return new Option[] {
-            karafDistributionConfiguration()
-                    .frameworkUrl(distribution)
-                    .name("Lunar")
-                    .karafVersion("4.4.10")
-                    .unpackDirectory(new File("target/exam"))
-                    .useDeployFolder(false),
-            configureConsole().ignoreLocalConsole(),
-            logLevel(LogLevel.INFO),
-            editConfigurationFilePut("etc/org.apache.karaf.shell.cfg", "sshPort", Integer.toString(ports[0])),
-            editConfigurationFilePut("etc/org.apache.karaf.management.cfg", "rmiRegistryPort",
-                    Integer.toString(ports[1])),
-            editConfigurationFilePut("etc/org.apache.karaf.management.cfg", "rmiServerPort",
-                    Integer.toString(ports[2])),
-            editConfigurationFilePut("etc/dev.lunar.portal-default.cfg", "port", Integer.toString(ports[3])),
-            // The probe reaches Maven artifacts through the same local repository as the build.
-            editConfigurationFilePut("etc/org.ops4j.pax.url.mvn.cfg", "org.ops4j.pax.url.mvn.localRepository",
-                    System.getProperty("org.ops4j.pax.url.mvn.localRepository",
-                            System.getProperty("user.home") + "/.m2/repository")),
-            systemProperty("lunar.itest").value("true"),
-        };
+        return LunarContainer.options(FreePorts.pick(4));
     }
 
     /**

@@ -7,10 +7,6 @@ import static org.junit.Assert.assertNull;
 import static org.junit.Assert.assertTrue;
 import static org.junit.Assert.fail;
 import static org.ops4j.pax.exam.CoreOptions.systemProperty;
-import static org.ops4j.pax.exam.karaf.options.KarafDistributionOption.configureConsole;
-import static org.ops4j.pax.exam.karaf.options.KarafDistributionOption.editConfigurationFilePut;
-import static org.ops4j.pax.exam.karaf.options.KarafDistributionOption.karafDistributionConfiguration;
-import static org.ops4j.pax.exam.karaf.options.KarafDistributionOption.logLevel;
 
 import dev.lunar.api.ConfigDocument;
 import dev.lunar.api.ConfigObject;
@@ -24,7 +20,6 @@ import dev.lunar.api.TargetService;
 import dev.lunar.itests.FreePorts;
 import java.io.ByteArrayOutputStream;
 import java.io.DataInputStream;
-import java.io.File;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.net.InetAddress;
@@ -49,7 +44,6 @@ import org.junit.runner.RunWith;
 import org.ops4j.pax.exam.Configuration;
 import org.ops4j.pax.exam.Option;
 import org.ops4j.pax.exam.junit.PaxExam;
-import org.ops4j.pax.exam.karaf.options.LogLevelOption.LogLevel;
 import org.ops4j.pax.exam.spi.reactors.ExamReactorStrategy;
 import org.ops4j.pax.exam.spi.reactors.PerClass;
 import org.osgi.service.cm.ConfigurationAdmin;
@@ -88,31 +82,11 @@ public class ShellCommandsIT {
 
     @Configuration
     public Option[] config() {
-        String distribution = new File(System.getProperty("lunar.distribution")).toURI().toString();
         // Picked here, in the JVM that starts the container (FreePorts is not part of the probe);
         // the tests inside the container read them back from lunar.itest.ports.
         int[] ports = FreePorts.pick(6);
-        return new Option[] {
-            karafDistributionConfiguration()
-                    .frameworkUrl(distribution)
-                    .name("Lunar")
-                    .karafVersion("4.4.10")
-                    .unpackDirectory(new File("target/exam"))
-                    .useDeployFolder(false),
-            configureConsole().ignoreLocalConsole(),
-            logLevel(LogLevel.INFO),
-            editConfigurationFilePut("etc/org.apache.karaf.shell.cfg", "sshPort", Integer.toString(ports[0])),
-            editConfigurationFilePut("etc/org.apache.karaf.management.cfg", "rmiRegistryPort",
-                    Integer.toString(ports[1])),
-            editConfigurationFilePut("etc/org.apache.karaf.management.cfg", "rmiServerPort",
-                    Integer.toString(ports[2])),
-            editConfigurationFilePut("etc/dev.lunar.portal-default.cfg", "port", Integer.toString(ports[3])),
-            editConfigurationFilePut("etc/org.ops4j.pax.url.mvn.cfg", "org.ops4j.pax.url.mvn.localRepository",
-                    System.getProperty("org.ops4j.pax.url.mvn.localRepository",
-                            System.getProperty("user.home") + "/.m2/repository")),
-            systemProperty("lunar.itest").value("true"),
-            systemProperty("lunar.itest.ports").value(ports[3] + "," + ports[4] + "," + ports[5]),
-        };
+        return LunarContainer.options(ports,
+                systemProperty("lunar.itest.ports").value(ports[3] + "," + ports[4] + "," + ports[5]));
     }
 
     /** The ports as the container sees them (the probe runs there, not in the JVM that picked them). */
