@@ -75,6 +75,7 @@ class SecretsE2EIT extends LunarE2ETest {
         await(inquiry(SECRET, IQN), ToolResult::succeeded);
         assertFalse(runIscsiTool("iscsi-inq", inquiry(SECOND_SECRET, IQN)).succeeded(), "a wrong secret is refused");
 
+        awaitReference("dev.lunar.target-secrets.cfg");
         String reference = storedSecret("dev.lunar.target-secrets.cfg");
         assertTrue(reference.startsWith("$[secret:lunar-secrets/dev.lunar.target-secrets-chapSecret-"), reference);
         Path file = lunar.home().resolve("etc").resolve(reference.substring("$[secret:".length(),
@@ -112,8 +113,8 @@ class SecretsE2EIT extends LunarE2ETest {
         await(inquiry(HAND_SECRET, HAND_IQN), ToolResult::succeeded);
 
         assertSucceeded(lunar.shell("lunar:chap-set --target hand --user " + USER + " --secret " + HAND_SECRET));
-        awaitFileWithout(etc.resolve("dev.lunar.target-hand.cfg"), HAND_SECRET);
-        assertTrue(storedSecret("dev.lunar.target-hand.cfg").startsWith("$[secret:lunar-secrets/"));
+        awaitReference("dev.lunar.target-hand.cfg");
+        assertFalse(Files.readString(etc.resolve("dev.lunar.target-hand.cfg")).contains(HAND_SECRET));
         assertTrue(Files.readString(etc.resolve("dev.lunar.target-hand.cfg")).contains("# by hand"),
                 "fileinstall keeps the operator's comment");
         assertSucceeded(runIscsiTool("iscsi-inq", inquiry(HAND_SECRET, HAND_IQN)));
@@ -242,11 +243,18 @@ class SecretsE2EIT extends LunarE2ETest {
                 + last.describe() + "\n" + lunar.diagnostics());
     }
 
-    private void awaitFileWithout(Path file, String text) throws IOException, InterruptedException {
-        for (int i = 0; i < ATTEMPTS && Files.readString(file).contains(text); i++) {
+    /**
+     * Waits until {@code cfg} holds a {@code $[secret:...]} reference. Fileinstall rewrites the file
+     * in place (not by rename), so a read can meet it half written: only the finished state counts.
+     */
+    private void awaitReference(String cfg) throws IOException, InterruptedException {
+        String stored = storedSecret(cfg);
+        for (int i = 0; i < ATTEMPTS && (stored == null || !stored.startsWith("$[secret:lunar-secrets/")); i++) {
             Thread.sleep(500);
+            stored = storedSecret(cfg);
         }
-        assertFalse(Files.readString(file).contains(text), () -> file + " still holds the plain secret");
+        assertTrue(stored != null && stored.startsWith("$[secret:lunar-secrets/"),
+                cfg + " holds no secret reference: " + stored);
     }
 
     private String storedSecret(String cfg) throws IOException {
