@@ -183,6 +183,19 @@ final class CommandWindow {
         }
     }
 
+    /**
+     * Numbering starts again at {@code cmdSn} (a session continued on a new connection after its
+     * only one failed, taking its unnumbered commands with it). Nothing may be held.
+     */
+    void restartAt(int cmdSn) {
+        if (!held.isEmpty()) {
+            throw new IllegalStateException(held.size() + " commands still held");
+        }
+        expCmdSn = cmdSn;
+        maxCmdSn = cmdSn - 1;
+        maxCmdSn();
+    }
+
     /** Drops everything held (session end). */
     void discardAll() {
         for (Pending p : held.values()) {

@@ -386,7 +386,22 @@ final class IscsiConnection implements ConnectionListener, LoginContext {
                 LOG.info("Session {} ({}) lost its connection {}{}", session.tsih(), session.parameters().initiatorName(),
                         conn.id(), cause == null ? "" : ": " + cause.getMessage());
             }
-            session.close();
+            sessionLost(was);
+        }
+    }
+
+    /**
+     * The connection of a session failed: a session in full feature phase may be retained for
+     * its initiator to continue ({@link Session#connectionFailed}); one still logging in ends.
+     * Once retained it is no longer this connection's: late completions of the ended tasks find
+     * no session here.
+     */
+    private void sessionLost(Phase was) {
+        Session s = session;
+        if (was == Phase.FULL_FEATURE && s.connectionFailed(this, engine.nanoTime())) {
+            session = null;
+        } else {
+            s.close();
         }
     }
 
@@ -460,6 +475,16 @@ final class IscsiConnection implements ConnectionListener, LoginContext {
                 // No SCSI core to serve a normal session (RFC 7143 §11.13.5: 0x0301).
                 resp = LoginResponse.status(resp.csg(), LoginResponse.SERVICE_UNAVAILABLE, null);
                 outcome = LoginStep.Outcome.FAILED;
+            } else if (loginTsih != 0) {
+                // The negotiator admitted the TSIH (checkSession: a retained session of this
+                // initiator, ISID and target); it may have ended since.
+                Session retained = engine.sessionTable().byTsih(loginTsih);
+                if (retained != null && retained.continueWith(this, loginCmdSn)) {
+                    started = retained;
+                } else {
+                    resp = LoginResponse.status(resp.csg(), LoginResponse.SESSION_DOES_NOT_EXIST, null);
+                    outcome = LoginStep.Outcome.FAILED;
+                }
             } else {
                 started = new Session(engine, p, loginIsid, portal.portalGroupTag(), loginCmdSn, engine.settings().queueDepth());
                 SessionTable.Registration reg = engine.sessionTable().register(started);
@@ -486,12 +511,16 @@ final class IscsiConnection implements ConnectionListener, LoginContext {
             flushIfDirty();
             conn.close(true);
         } else if (outcome == LoginStep.Outcome.FULL_FEATURE) {
-            enterFullFeaturePhase(started);
+            enterFullFeaturePhase(started, step.parameters());
         }
     }
 
-    private void enterFullFeaturePhase(Session s) {
-        SessionParameters p = s.parameters();
+    /**
+     * @param p what this login negotiated: for a continued session only its connection values
+     *     (digests, MaxRecvDataSegmentLength) are new, the session's own hold the rest
+     */
+    private void enterFullFeaturePhase(Session s, SessionParameters p) {
+        boolean continued = s.connection() == this;
         session = s;
         s.attach(this);
         negotiator = null;
@@ -501,8 +530,13 @@ final class IscsiConnection implements ConnectionListener, LoginContext {
         // Queued after the final Login Response, so digests start with the next PDU each way.
         flushIfDirty();
         conn.configure(new ConnectionSettings(p.headerDigest(), p.dataDigest(), maxRecv, maxSend));
-        LOG.info("Session {} ({}, ISID {}) logged in to {} via {} ({})", s.tsih(), p.initiatorName(), s.isidHex(),
-                p.discovery() ? "discovery" : p.targetName(), conn.id(), conn.transportKind());
+        if (continued) {
+            LOG.info("Session {} ({}, ISID {}) continued on {} ({}) at CmdSN {}", s.tsih(), p.initiatorName(),
+                    s.isidHex(), conn.id(), conn.transportKind(), s.window.expCmdSn());
+        } else {
+            LOG.info("Session {} ({}, ISID {}) logged in to {} via {} ({})", s.tsih(), p.initiatorName(), s.isidHex(),
+                    p.discovery() ? "discovery" : p.targetName(), conn.id(), conn.transportKind());
+        }
     }
 
     private void failLogin(int status, String why) {
@@ -1341,7 +1375,7 @@ final class IscsiConnection implements ConnectionListener, LoginContext {
                 LOG.info("Session {} ({}) lost its connection {}: {}", session.tsih(),
                         session.parameters().initiatorName(), conn.id(), why);
             }
-            session.close();
+            sessionLost(was);
         }
         releaseMailbox();
     }
@@ -1420,11 +1454,13 @@ final class IscsiConnection implements ConnectionListener, LoginContext {
         if (s == null) {
             return SessionCheck.SESSION_DOES_NOT_EXIST;
         }
-        if (!s.parameters().initiatorName().equals(initiatorName) || s.isid() != isid) {
+        if (!s.parameters().initiatorName().equals(initiatorName) || s.isid() != isid
+                || !java.util.Objects.equals(s.parameters().targetName(), targetIqn)) {
             return SessionCheck.CANT_INCLUDE;
         }
-        // MaxConnections is 1 until MC/S exists (RFC 7143 §13.2).
-        return SessionCheck.TOO_MANY_CONNECTIONS;
+        // MaxConnections is 1 until MC/S exists (RFC 7143 §13.2): a connection joins only a
+        // session that lost its own and waits to be continued.
+        return s.retained() ? SessionCheck.ADD_CONNECTION : SessionCheck.TOO_MANY_CONNECTIONS;
     }
 
     @Override

@@ -109,8 +109,14 @@ public final class IscsiEngine {
 
     private void endSessionsOf(String iqn, String why) {
         for (Session s : sessions.all()) {
-            if (iqn.equals(s.parameters().targetName()) && !s.parameters().discovery() && s.connection() != null) {
-                s.connection().closeFromOutside(why);
+            if (!iqn.equals(s.parameters().targetName()) || s.parameters().discovery()) {
+                continue;
+            }
+            IscsiConnection c = s.connection();
+            if (c != null) {
+                c.closeFromOutside(why);
+            } else {
+                s.endRetained();
             }
         }
     }
@@ -175,6 +181,8 @@ public final class IscsiEngine {
         IscsiConnection c = old.connection();
         if (c != null) {
             c.closeFromOutside("session reinstated");
+        } else {
+            old.endRetained();
         }
     }
 
@@ -208,6 +216,10 @@ public final class IscsiEngine {
     public void sweepIdle() {
         for (IscsiConnection c : connections) {
             c.runOnIo(() -> c.checkIdle(nanoTime()), null);
+        }
+        long now = nanoTime();
+        for (Session s : sessions.all()) {
+            s.expireIfDue(now);
         }
     }
 

@@ -7,6 +7,7 @@ import dev.lunar.spi.scsi.Nexus;
 import java.util.HashMap;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -52,6 +53,12 @@ final class Session {
     private final IoStatsRecorder ioStats = new IoStatsRecorder();
     /** Completes once, when the session has ended ({@link #close}); for a kill to wait on. */
     private final CompletableFuture<Void> ended = new CompletableFuture<>();
+    /**
+     * While the session has lost its connection and waits for the initiator to continue it: the
+     * {@link IscsiEngine#nanoTime()} at which DefaultTime2Retain runs out; 0 otherwise. Guarded by
+     * {@code this}, which also orders the failed connection's thread before the continuing one's.
+     */
+    private long retainedUntil;
 
     Session(IscsiEngine engine, SessionParameters parameters, long isid, int portalGroupTag, int initialCmdSn,
             int queueDepth) {
@@ -208,6 +215,86 @@ final class Session {
 
     void attach(IscsiConnection c) {
         this.connection = c;
+    }
+
+    /**
+     * The session's only connection {@code c} failed (not a logout, not a reinstatement). At ERL 0
+     * its tasks end here, nothing can be reassigned; a normal session with a non-zero
+     * DefaultTime2Retain is then kept that long with its I_T nexus open (reservations, unit
+     * attentions, mode pages are the nexus's and stay) so that the initiator can continue it by
+     * logging in with its TSIH (RFC 7143 §6.3.6 session continuation; §7.3 state Q4 FAILED, N9
+     * session timeout). Otherwise, or once the time runs out ({@link #expireIfDue}), it ends as by
+     * {@link #close}. On {@code c}'s I/O thread.
+     *
+     * @return whether the session is retained
+     */
+    boolean connectionFailed(IscsiConnection c, long now) {
+        int retainSeconds = parameters.discovery() ? 0 : parameters.defaultTime2Retain();
+        if (closed || connection != c || retainSeconds == 0) {
+            close();
+            return false;
+        }
+        // No connection first: budget and memory callbacks of the ending tasks then wake nothing.
+        connection = null;
+        outputWaiters.clear();
+        starved.clear();
+        window.discardAll();
+        for (IscsiTask t : tasks.values().toArray(new IscsiTask[0])) {
+            t.connectionLost();
+        }
+        tasks.clear();
+        readingPaused = false;
+        synchronized (this) {
+            retainedUntil = now + TimeUnit.SECONDS.toNanos(retainSeconds);
+            if (retainedUntil == 0) {
+                retainedUntil = 1;
+            }
+        }
+        LOG.info("Session {} ({}, ISID {}) kept for {} s (DefaultTime2Retain) for its initiator to continue it",
+                tsih, parameters.initiatorName(), isidHex(), retainSeconds);
+        return true;
+    }
+
+    /** Whether the session lost its connection and waits to be continued. Any thread. */
+    synchronized boolean retained() {
+        return retainedUntil != 0 && !closed;
+    }
+
+    /**
+     * A login with this session's TSIH reached full feature phase on {@code c}: the session goes
+     * on there. Commands the failed connection carried ended with it, so numbering restarts at the
+     * Login Request's CmdSN, the next command of the initiator's stream (RFC 7143 §11.12.8). On
+     * {@code c}'s I/O thread.
+     *
+     * @return false when the session ended meanwhile (DefaultTime2Retain ran out, a kill)
+     */
+    synchronized boolean continueWith(IscsiConnection c, int cmdSn) {
+        if (closed || retainedUntil == 0) {
+            return false;
+        }
+        retainedUntil = 0;
+        window.restartAt(cmdSn);
+        connection = c;
+        return true;
+    }
+
+    /** Ends a retained session whose DefaultTime2Retain ran out. Any thread (the engine's timer). */
+    synchronized void expireIfDue(long now) {
+        if (retainedUntil != 0 && now - retainedUntil >= 0) {
+            LOG.info("Session {} ({}, ISID {}) ended: not continued within DefaultTime2Retain", tsih,
+                    parameters.initiatorName(), isidHex());
+            endRetained();
+        }
+    }
+
+    /** Ends the session now if it is retained (reinstatement, a kill, its target removed). Any thread. */
+    synchronized boolean endRetained() {
+        if (retainedUntil == 0 || closed) {
+            return false;
+        }
+        retainedUntil = 0;
+        close();
+        return true;
     }
 
     boolean closed() {

@@ -85,6 +85,10 @@ public final class SessionAdmin {
         CompletableFuture<Void> ended = s.ended();
         IscsiConnection c = s.connection();
         String why = reason == null || reason.isBlank() ? "ended by an administrator" : reason;
+        if (c == null && s.endRetained()) {
+            LOG.info("Session {} ({}) was waiting to be continued; ended: {}", tsih, s.parameters().initiatorName(), why);
+            return Optional.of(ended.copy());
+        }
         if (c == null) {
             // Registered but not attached yet (login finishing): nothing to ask; it ends with its login.
             LOG.info("Session {} ({}) has no connection to ask to log out; it ends with its login: {}", tsih,
