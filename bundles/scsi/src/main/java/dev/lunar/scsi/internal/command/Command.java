@@ -17,10 +17,9 @@ import dev.lunar.spi.scsi.ScsiTask;
 import dev.lunar.spi.scsi.Sense;
 import dev.lunar.spi.scsi.TaskAttribute;
 import java.nio.ByteBuffer;
+import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.ConcurrentLinkedQueue;
-import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.Consumer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -39,16 +38,41 @@ import org.slf4j.LoggerFactory;
  * <p>Completion happens exactly once. After an abort or a completion, continuations are not run
  * and buffers that arrive are released, so a handler never checks for aborts itself.
  *
- * <p>Threading: calls to the task are serialised through a small queue (see {@code calls}),
- * which gives the "never two at once for the same task" guarantee {@link ScsiTask} asks for, even
- * when several backend completions race, without holding a lock while the port runs.
+ * <p>Threading: calls to the task are serialised (see {@code callingPort}), which gives the "never
+ * two at once for the same task" guarantee {@link ScsiTask} asks for, even when several backend
+ * completions race, without holding a lock while the port runs.
+ *
+ * <p>Garbage (issue 7): a READ or WRITE that fits one backend I/O allocates nothing here beyond
+ * this object. The command is then itself the port's {@link DataReceiver} and the backend's
+ * {@link IoCompletion} (see "single-piece transfer"), port calls made by the thread that decided
+ * them go straight to the port, and the task set's finish hook lives in fields. Queues, closures
+ * and {@link SplitTransfer} appear only when two threads call the port at once, a call re-enters
+ * (a port that delivers Data-Out inline), or a transfer needs several backend I/Os.
  */
-public final class Command {
+public final class Command implements IoCompletion<Object>, DataReceiver {
 
     private static final Logger LOG = LoggerFactory.getLogger(Command.class);
 
     /** Backend I/Os a split READ or WRITE keeps in flight at once. */
     static final int SPLIT_WINDOW = 4;
+
+    /** What a port call decided under the monitor does next: see {@link #claimPortLocked}. */
+    private static final int CALL_NOW = 0;
+    private static final int QUEUED = 1;
+    private static final int QUEUED_AND_DRAIN = 2;
+
+    /** The last port call of the task, when it had to wait behind another: see {@code finalCall}. */
+    private static final int NO_FINAL_CALL = 0;
+    private static final int FINAL_COMPLETE = 1;
+    private static final int FINAL_ABORTED = 2;
+    /** Finished without telling the port (Data-Out failed): only the finish hooks are left. */
+    private static final int FINAL_HOOKS_ONLY = 3;
+
+    /** What the command waits for in its own single-piece transfer: see {@code ownIo}. */
+    private static final int OWN_NONE = 0;
+    private static final int OWN_DATA_OUT = 1;
+    private static final int OWN_READ = 2;
+    private static final int OWN_WRITE = 3;
 
     private final ScsiTask task;
     private final ScsiNexus nexus;
@@ -63,31 +87,56 @@ public final class Command {
     private volatile BlockDevice device;
     private volatile Geometry geometry;
 
-    /**
-     * Calls to the task, queued in decision order under this object's monitor and made outside
-     * it, one at a time, by whichever thread gets to {@link #drainCalls} first. This keeps the
-     * port's "never two calls at once" rule without holding our lock while calling out (a port
-     * that holds its own lock while delivering Data-Out to us cannot deadlock against us).
-     */
-    private final ConcurrentLinkedQueue<Runnable> calls = new ConcurrentLinkedQueue<>();
-    private final AtomicBoolean draining = new AtomicBoolean();
-
     // Guarded by "this".
+    /**
+     * Whether a thread is calling the task now (or draining {@code waitingCalls}). Calls are
+     * decided under this object's monitor and made outside it, one at a time: the thread that
+     * decides a call while nobody calls the port and nothing waits makes it at once; otherwise the
+     * call waits, in decision order, for the thread calling the port to make it after its own.
+     * This keeps the port's "never two calls at once" rule without holding our lock while calling
+     * out (a port that holds its own lock while delivering Data-Out to us cannot deadlock
+     * against us).
+     */
+    private boolean callingPort;
+    /** Calls waiting behind the thread calling the port; created on the first wait. */
+    private ArrayDeque<Runnable> waitingCalls;
+    /**
+     * The task's last call ({@code complete}, {@code aborted}, or none but the finish hooks) when
+     * it had to wait: it comes after every call in {@code waitingCalls}, as nothing is decided
+     * after it, and waits in these fields rather than as a closure in the queue.
+     */
+    private int finalCall;
+    private ScsiStatus finalStatus;
+    private ByteBuffer finalSense;
     private boolean started;
     private boolean finished;
     private boolean abortRequested;
     private int backendIoInFlight;
-    private List<Runnable> onFinish;
+    /** The task set hook (runs first when the command ends): {@link #joinTaskSet}. */
+    private Dispatcher taskSetDispatcher;
+    private TaskSet taskSet;
+    /** Other finish hooks in registration order: the first in a field, the rest in a list. */
+    private Runnable firstHook;
+    private List<Runnable> moreHooks;
+    /** The single-piece transfer's state: what it waits for, and the WRITE's parameters. */
+    private int ownIo;
+    private long ownLba;
+    private boolean ownFua;
+    private DataBuffer ownWriteData;
     /** Data-In sent plus Data-Out taken, for the LU's byte counters. */
     private long bytesMoved;
 
-    public Command(ScsiTask task, ScsiNexus nexus, LogicalUnit lu, CommandDescriptor descriptor,
-            long sequence) {
+    /**
+     * @param cdb the task's {@link ScsiTask#cdb()}, read once by the dispatcher; only read here,
+     *        by absolute index, so neither a duplicate nor another call to the port is needed
+     */
+    public Command(ScsiTask task, ByteBuffer cdb, ScsiNexus nexus, LogicalUnit lu,
+            CommandDescriptor descriptor, long sequence) {
         this.task = task;
         this.nexus = nexus;
         this.lu = lu;
         this.descriptor = descriptor;
-        this.cdb = task.cdb().duplicate();
+        this.cdb = cdb;
         this.sequence = sequence;
         this.ioKind = IoStatsRecorder.kindOf(opcode());
     }
@@ -228,12 +277,27 @@ public final class Command {
     /** Tells the port how many bytes the CDB asks to move, for residuals (SAM-5 §5.3). */
     public void transferLength(long bytes) {
         int n = (int) Math.min(bytes, Integer.MAX_VALUE);
+        int how;
         synchronized (this) {
-            if (!finished) {
-                calls.add(() -> task.transferLength(n));
+            if (finished) {
+                return;
+            }
+            how = claimPortLocked();
+            if (how != CALL_NOW) {
+                how = queueLocked(() -> task.transferLength(n));
             }
         }
-        drainCalls();
+        if (how == CALL_NOW) {
+            try {
+                task.transferLength(n);
+            } catch (Throwable t) {
+                releasePort();
+                throw t;
+            }
+        }
+        if (how != QUEUED) {
+            drainWaitingCalls();
+        }
     }
 
     /**
@@ -259,18 +323,33 @@ public final class Command {
      * go to the port as they are). Dropped and released when the command is already over.
      */
     public void sendData(int offset, DataBuffer data) {
-        boolean queued = false;
+        int how;
         synchronized (this) {
-            if (!finished && !abortRequested) {
+            if (finished || abortRequested) {
+                how = -1;
+            } else {
                 bytesMoved += data.length();
-                calls.add(() -> task.sendData(offset, data));
-                queued = true;
+                how = claimPortLocked();
+                if (how != CALL_NOW) {
+                    how = queueLocked(() -> task.sendData(offset, data));
+                }
             }
         }
-        if (!queued) {
+        if (how < 0) {
             data.release();
+            return;
         }
-        drainCalls();
+        if (how == CALL_NOW) {
+            try {
+                task.sendData(offset, data);
+            } catch (Throwable t) {
+                releasePort();
+                throw t;
+            }
+        }
+        if (how != QUEUED) {
+            drainWaitingCalls();
+        }
     }
 
     /**
@@ -306,13 +385,35 @@ public final class Command {
                 finishQuietly();
             }
         };
+        receiveData(offset, length, receiver);
+    }
+
+    /** Asks the port for Data-Out, unless the command is over; the receiver runs exactly once. */
+    private void receiveData(int offset, int length, DataReceiver receiver) {
+        int how;
         synchronized (this) {
             if (finished || abortRequested) {
                 return;
             }
-            calls.add(() -> task.receiveData(offset, length, receiver));
+            if (receiver == this) {
+                ownIo = OWN_DATA_OUT;
+            }
+            how = claimPortLocked();
+            if (how != CALL_NOW) {
+                how = queueLocked(() -> task.receiveData(offset, length, receiver));
+            }
         }
-        drainCalls();
+        if (how == CALL_NOW) {
+            try {
+                task.receiveData(offset, length, receiver);
+            } catch (Throwable t) {
+                releasePort();
+                throw t;
+            }
+        }
+        if (how != QUEUED) {
+            drainWaitingCalls();
+        }
     }
 
     /**
@@ -447,6 +548,13 @@ public final class Command {
             good();
             return;
         }
+        if (blocks <= SplitTransfer.pieceBlocks(g)) {
+            // One backend I/O, as for every 4 KiB read: the command is its own completion.
+            if (beginIo(OWN_READ)) {
+                device().read(lba, (int) blocks, ownCompletion());
+            }
+            return;
+        }
         new SplitTransfer(this, lba, blocks, g, false, false).start();
     }
 
@@ -465,7 +573,117 @@ public final class Command {
             good();
             return;
         }
+        if (blocks <= SplitTransfer.pieceBlocks(g)) {
+            // One backend I/O: the command receives the Data-Out itself and is the completion.
+            synchronized (this) {
+                ownLba = lba;
+                ownFua = fua;
+            }
+            receiveData(0, (int) (blocks * g.blockSize()), this);
+            return;
+        }
         new SplitTransfer(this, lba, blocks, g, true, fua).start();
+    }
+
+    // ---------------------------------------------------------------- single-piece transfer
+
+    /**
+     * The backend completion of the command's own single-piece READ or WRITE, or the port's
+     * failure to deliver its Data-Out ({@link DataReceiver#failed}): which one, {@code ownIo}
+     * says, as at most one of the three is outstanding at a time. Not for handlers, which end a
+     * command with {@link #fail}.
+     */
+    @Override
+    public void failed(Sense reason) {
+        int io;
+        DataBuffer written;
+        synchronized (this) {
+            io = ownIo;
+            ownIo = OWN_NONE;
+            written = ownWriteData;
+            ownWriteData = null;
+        }
+        if (io == OWN_DATA_OUT) {
+            LOG.debug("Data-Out for {} failed: {}", this, reason);
+            finishQuietly();
+            return;
+        }
+        if (written != null) {
+            written.release(); // the backend only borrowed it (BlockDevice#write)
+        }
+        if (endIo()) {
+            fail(reason);
+        }
+    }
+
+    /** The backend completion of the command's own single-piece READ or WRITE. Not for handlers. */
+    @Override
+    public void completed(Object result) {
+        int io;
+        DataBuffer written;
+        synchronized (this) {
+            io = ownIo;
+            ownIo = OWN_NONE;
+            written = ownWriteData;
+            ownWriteData = null;
+        }
+        if (written != null) {
+            written.release(); // the backend only borrowed it (BlockDevice#write)
+        }
+        if (!endIo()) {
+            if (io == OWN_READ) {
+                ((DataBuffer) result).release();
+            }
+            return;
+        }
+        try {
+            if (io == OWN_READ) {
+                sendData(0, (DataBuffer) result);
+            }
+            good();
+        } catch (RuntimeException e) {
+            internalError(e);
+        }
+    }
+
+    /** The Data-Out of the command's own single-piece WRITE; owns {@code data}. Not for handlers. */
+    @Override
+    public void received(DataBuffer data) {
+        long lba;
+        boolean fua;
+        synchronized (this) {
+            ownIo = OWN_NONE;
+            lba = ownLba;
+            fua = ownFua;
+        }
+        if (!live()) {
+            data.release();
+            return;
+        }
+        dataOutTaken(data.length());
+        try {
+            if (!beginIo(OWN_WRITE)) {
+                data.release();
+                return;
+            }
+            synchronized (this) {
+                ownWriteData = data;
+            }
+            device().write(lba, data, fua, ownCompletion());
+        } catch (RuntimeException e) {
+            internalError(e);
+        }
+    }
+
+    /**
+     * This command as the completion of its own backend I/O. One object serves both result types
+     * ({@code DataBuffer} for a read, {@code Void} for a write) so that a single-piece transfer
+     * allocates no completion; {@link #completed} casts by {@code ownIo}, which the cast here
+     * cannot check.
+     */
+    @SuppressWarnings("unchecked")
+    private <T> IoCompletion<T> ownCompletion() {
+        return (IoCompletion<T>) (IoCompletion<?>) this;
     }
 
     /**
@@ -513,28 +731,147 @@ public final class Command {
         });
     }
 
-    private void drainCalls() {
-        while (draining.compareAndSet(false, true)) {
-            try {
-                Runnable r;
-                while ((r = calls.poll()) != null) {
-                    r.run();
+    // ---------------------------------------------------------------- calls to the port
+
+    /**
+     * Under the monitor: {@link #CALL_NOW} when this thread may call the port at once (nobody is
+     * calling it and nothing waits; it is then marked as calling), else {@link #QUEUED}: the call
+     * must wait, see {@link #queueLocked}.
+     */
+    private int claimPortLocked() {
+        if (callingPort || finalCall != NO_FINAL_CALL || (waitingCalls != null && !waitingCalls.isEmpty())) {
+            return QUEUED;
+        }
+        callingPort = true;
+        return CALL_NOW;
+    }
+
+    /**
+     * Under the monitor: queues {@code call} behind the calls decided before it. Returns
+     * {@link #QUEUED} when another thread is calling the port (it makes the call when it is done
+     * with its own), or {@link #QUEUED_AND_DRAIN} when this thread must drain the queue itself.
+     */
+    private int queueLocked(Runnable call) {
+        if (waitingCalls == null) {
+            waitingCalls = new ArrayDeque<>(4);
+        }
+        waitingCalls.add(call);
+        return claimDrainLocked();
+    }
+
+    private int claimDrainLocked() {
+        if (callingPort) {
+            return QUEUED;
+        }
+        callingPort = true;
+        return QUEUED_AND_DRAIN;
+    }
+
+    /** After a port call that threw: the calls still waiting stay for the next thread that drains. */
+    private synchronized void releasePort() {
+        callingPort = false;
+    }
+
+    /**
+     * Makes the calls that waited while this thread called the port, in decision order, the
+     * final call last, then lets the next thread call the port. This thread claimed the port.
+     */
+    private void drainWaitingCalls() {
+        boolean released = false;
+        try {
+            for (;;) {
+                Runnable call = null;
+                int last;
+                ScsiStatus status;
+                ByteBuffer sense;
+                synchronized (this) {
+                    if (waitingCalls != null) {
+                        call = waitingCalls.poll();
+                    }
+                    last = finalCall;
+                    status = finalStatus;
+                    sense = finalSense;
+                    if (call == null) {
+                        if (last == NO_FINAL_CALL) {
+                            callingPort = false;
+                            released = true;
+                            return;
+                        }
+                        finalCall = NO_FINAL_CALL;
+                        finalSense = null;
+                    }
                 }
-            } finally {
-                draining.set(false);
+                if (call != null) {
+                    call.run();
+                } else {
+                    makeFinalCall(last, status, sense);
+                }
             }
-            if (calls.isEmpty()) {
-                return;
+        } finally {
+            if (!released) {
+                releasePort();
             }
         }
     }
 
+    /** The task's last call, then the finish hooks behind it. This thread claimed the port. */
+    private void makeFinalCall(int last, ScsiStatus status, ByteBuffer sense) {
+        if (last == FINAL_COMPLETE) {
+            task.complete(status, sense);
+        } else if (last == FINAL_ABORTED) {
+            task.aborted();
+        }
+        runFinishHooks();
+    }
+
+    /**
+     * Under the monitor, once {@code finished} is set: decides the task's last call. Returns
+     * {@link #CALL_NOW} when this thread makes it at once, else it waits in {@code finalCall}
+     * (after every call decided before it) and {@link #QUEUED} or {@link #QUEUED_AND_DRAIN} says
+     * who makes it.
+     */
+    private int decideFinalCallLocked(int last, ScsiStatus status, ByteBuffer sense) {
+        int how = claimPortLocked();
+        if (how == CALL_NOW) {
+            return CALL_NOW;
+        }
+        finalCall = last;
+        finalStatus = status;
+        finalSense = sense;
+        return claimDrainLocked();
+    }
+
+    /** Runs what {@link #decideFinalCallLocked} decided; the port's exceptions propagate. */
+    private void finishCall(int how, int last, ScsiStatus status, ByteBuffer sense) {
+        if (how == CALL_NOW) {
+            try {
+                makeFinalCall(last, status, sense);
+            } catch (Throwable t) {
+                releasePort();
+                throw t;
+            }
+        }
+        if (how != QUEUED) {
+            drainWaitingCalls();
+        }
+    }
+
+    // ---------------------------------------------------------------- backend I/O bookkeeping
+
     private boolean beginIo() {
+        return beginIo(OWN_NONE);
+    }
+
+    /** Counts a backend I/O about to start, unless the command is over; {@code own}: see ownIo. */
+    private boolean beginIo(int own) {
         synchronized (this) {
             if (finished || abortRequested) {
                 return false;
             }
             backendIoInFlight++;
+            if (own != OWN_NONE) {
+                ownIo = own;
+            }
             return true;
         }
     }
@@ -615,6 +952,8 @@ public final class Command {
      * completion after an abort) are ignored.
      */
     public void complete(ScsiStatus status, Sense sense) {
+        ByteBuffer encoded;
+        int how;
         synchronized (this) {
             if (finished) {
                 return;
@@ -624,16 +963,17 @@ public final class Command {
                 return;
             }
             finished = true;
-            ByteBuffer encoded = sense == null ? null
+            encoded = sense == null ? null
                     : SenseEncoder.encode(sense, lu != null && lu.modePages().descriptorSense());
-            LOG.debug("{} -> {} {}", this, status, sense == null ? "" : sense);
-            calls.add(() -> task.complete(status, encoded));
-            queueHooks();
+            if (LOG.isDebugEnabled()) { // the varargs array would be garbage on every command
+                LOG.debug("{} -> {} {}", this, status, sense == null ? "" : sense);
+            }
+            how = decideFinalCallLocked(FINAL_COMPLETE, status, encoded);
         }
         // IoStats: an error is a CHECK CONDITION other than a unit attention (those are routine
         // after logins and resets and say nothing about the LU's health).
         countCompletion(status == ScsiStatus.CHECK_CONDITION && sense != null && sense.key() != Sense.UNIT_ATTENTION);
-        drainCalls();
+        finishCall(how, FINAL_COMPLETE, status, encoded);
     }
 
     private synchronized void dataOutTaken(long bytes) {
@@ -662,15 +1002,16 @@ public final class Command {
 
     /** The port gave up on the task (Data-Out failed): finish without telling it anything. */
     private void finishQuietly() {
+        int how;
         synchronized (this) {
             if (finished) {
                 return;
             }
             finished = true;
-            queueHooks();
+            how = decideFinalCallLocked(FINAL_HOOKS_ONLY, null, null);
         }
         countCompletion(true);
-        drainCalls();
+        finishCall(how, FINAL_HOOKS_ONLY, null, null);
     }
 
     /**
@@ -712,17 +1053,17 @@ public final class Command {
     }
 
     private void finishAborted() {
+        int how;
         synchronized (this) {
             if (finished) {
                 return;
             }
             finished = true;
             LOG.debug("{} aborted", this);
-            calls.add(task::aborted);
-            queueHooks();
+            how = decideFinalCallLocked(FINAL_ABORTED, null, null);
         }
         countCompletion(true);
-        drainCalls();
+        finishCall(how, FINAL_ABORTED, null, null);
     }
 
     /** Whether the command may still move data and run continuations. */
@@ -744,10 +1085,14 @@ public final class Command {
         synchronized (this) {
             now = finished;
             if (!now) {
-                if (onFinish == null) {
-                    onFinish = new ArrayList<>(2);
+                if (firstHook == null) {
+                    firstHook = r;
+                } else {
+                    if (moreHooks == null) {
+                        moreHooks = new ArrayList<>(2);
+                    }
+                    moreHooks.add(r);
                 }
-                onFinish.add(r);
             }
         }
         if (now) {
@@ -756,32 +1101,65 @@ public final class Command {
     }
 
     /**
-     * Queues the finish hooks behind the task's last call, so that a hook (a TMF response, the
-     * next ORDERED task) never overtakes {@code complete} or {@code aborted} on its way to the
-     * port, even when another thread is draining the queue. Called under the monitor.
+     * The task set's finish hook, kept in fields instead of a closure in the hook list because
+     * every command on a logical unit has one: when the command ends it leaves {@code ts} and
+     * {@code dispatcher} starts the tasks that became enabled. Runs before the other hooks (it is
+     * registered at admission, before any of them); runs now if the command already ended.
      */
-    private void queueHooks() {
-        List<Runnable> after = takeOnFinish();
-        if (after != null) {
-            calls.add(() -> runAll(after));
+    void joinTaskSet(Dispatcher dispatcher, TaskSet ts) {
+        synchronized (this) {
+            if (!finished) {
+                taskSetDispatcher = dispatcher;
+                taskSet = ts;
+                return;
+            }
+        }
+        dispatcher.taskEnded(ts, this);
+    }
+
+    /**
+     * Runs the finish hooks once the task's last call was made, so that a hook (a TMF response,
+     * the next ORDERED task) never overtakes {@code complete} or {@code aborted} on its way to
+     * the port, even when another thread is draining the calls. A failing hook is logged and the
+     * others still run.
+     */
+    private void runFinishHooks() {
+        Dispatcher dispatcher;
+        TaskSet ts;
+        Runnable first;
+        List<Runnable> more;
+        synchronized (this) {
+            dispatcher = taskSetDispatcher;
+            ts = taskSet;
+            first = firstHook;
+            more = moreHooks;
+            taskSetDispatcher = null;
+            taskSet = null;
+            firstHook = null;
+            moreHooks = null;
+        }
+        if (ts != null) {
+            try {
+                dispatcher.taskEnded(ts, this);
+            } catch (RuntimeException e) {
+                LOG.warn("Task-finish hook failed", e);
+            }
+        }
+        if (first != null) {
+            runHook(first);
+        }
+        if (more != null) {
+            for (int i = 0; i < more.size(); i++) {
+                runHook(more.get(i));
+            }
         }
     }
 
-    private List<Runnable> takeOnFinish() {
-        List<Runnable> l = onFinish;
-        onFinish = null;
-        return l;
-    }
-
-    private static void runAll(List<Runnable> l) {
-        if (l != null) {
-            for (Runnable r : l) {
-                try {
-                    r.run();
-                } catch (RuntimeException e) {
-                    LOG.warn("Task-finish hook failed", e);
-                }
-            }
+    private static void runHook(Runnable r) {
+        try {
+            r.run();
+        } catch (RuntimeException e) {
+            LOG.warn("Task-finish hook failed", e);
         }
     }
 

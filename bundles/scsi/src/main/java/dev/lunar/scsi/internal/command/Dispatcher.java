@@ -10,6 +10,7 @@ import dev.lunar.spi.scsi.ScsiStatus;
 import dev.lunar.spi.scsi.ScsiTask;
 import dev.lunar.spi.scsi.Sense;
 import dev.lunar.spi.scsi.TaskAttribute;
+import java.nio.ByteBuffer;
 import java.util.List;
 import java.util.concurrent.atomic.AtomicLong;
 import org.slf4j.Logger;
@@ -56,13 +57,14 @@ public final class Dispatcher {
      * it was answered already or waits in the task set.
      */
     private Command admit(ScsiNexus nexus, ScsiTask task) {
-        if (task.cdb().limit() < 1) {
+        ByteBuffer cdb = task.cdb(); // once: a port may hand out a new duplicate per call
+        if (cdb.limit() < 1) {
             reject(task, SenseCodes.INVALID_OPCODE, false);
             return null;
         }
         LogicalUnit lu = nexus.lookup(task.lun()); // ACL-masked LUNs look unmapped
-        int opcode = task.cdb().get(0) & 0xff;
-        int serviceAction = task.cdb().limit() > 1 ? task.cdb().get(1) & 0x1f : 0;
+        int opcode = cdb.get(0) & 0xff;
+        int serviceAction = cdb.limit() > 1 ? cdb.get(1) & 0x1f : 0;
         CommandDescriptor d = table.lookup(opcode, serviceAction);
         if (lu == null && (d == null || !d.has(CommandFlag.WITHOUT_LOGICAL_UNIT))) {
             // SPC-4 (INQUIRY, REPORT LUNS, REQUEST SENSE clauses): a command to an unmapped LUN other than INQUIRY, REPORT LUNS and
@@ -78,7 +80,7 @@ public final class Dispatcher {
                     : SenseCodes.INVALID_OPCODE, dsense);
             return null;
         }
-        Command c = new Command(task, nexus, lu, d, sequence.incrementAndGet());
+        Command c = new Command(task, cdb, nexus, lu, d, sequence.incrementAndGet());
         // NACA = 1 needs NormACA support we do not claim in INQUIRY (SAM-5 §5.8.2).
         int control = c.control();
         if ((control & 0x04) != 0) {
@@ -112,7 +114,7 @@ public final class Dispatcher {
                 return null;
             }
             case ENABLED, DORMANT -> {
-                c.onFinish(() -> startAll(ts.remove(c)));
+                c.joinTaskSet(this, ts);
                 return a == TaskSet.Admission.ENABLED ? c : null;
             }
             default -> throw new IllegalStateException(a.name());
@@ -132,9 +134,11 @@ public final class Dispatcher {
         reject(c.task(), SenseCodes.OVERLAPPED_COMMANDS, dsense);
     }
 
-    private void startAll(List<Command> enabled) {
-        for (Command c : enabled) {
-            start(c);
+    /** The task set hook of a command that ended: starts the tasks its end enabled. */
+    void taskEnded(TaskSet ts, Command c) {
+        List<Command> enabled = ts.remove(c);
+        for (int i = 0; i < enabled.size(); i++) { // indexed: no iterator per command
+            start(enabled.get(i));
         }
     }
 
@@ -159,8 +163,9 @@ public final class Dispatcher {
                     c.fail(inaccessible);
                     return;
                 }
-                for (CommandGate g : table.gates()) {
-                    if (!g.admit(c)) {
+                List<CommandGate> gates = table.gates();
+                for (int i = 0; i < gates.size(); i++) { // indexed: no iterator per command
+                    if (!gates.get(i).admit(c)) {
                         return;
                     }
                 }

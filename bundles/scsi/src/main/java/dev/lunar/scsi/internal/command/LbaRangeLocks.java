@@ -30,8 +30,11 @@ public final class LbaRangeLocks {
 
     private static final Logger LOG = LoggerFactory.getLogger(LbaRangeLocks.class);
 
-    /** One request: a range and what to run once it is granted. */
-    private static final class Entry {
+    /**
+     * One request: a range and what to run once it is granted. It is also the command's finish
+     * hook that releases the range ({@link #run}), so a request costs this one object.
+     */
+    private class Entry implements Runnable {
         final long first;
         final long end;
         final Command command;
@@ -47,6 +50,34 @@ public final class LbaRangeLocks {
 
         boolean overlaps(Entry o) {
             return first < o.end && o.first < end;
+        }
+
+        /** What runs once the range is granted. */
+        void proceed() {
+            then.run();
+        }
+
+        /** The command ended: release the range. */
+        @Override
+        public void run() {
+            release(this);
+        }
+    }
+
+    /** A WRITE's request: proceeding is fetching its Data-Out, with no closure to carry that. */
+    private final class WriteEntry extends Entry {
+        private final long blocks;
+        private final boolean fua;
+
+        WriteEntry(long first, long end, Command command, long blocks, boolean fua) {
+            super(first, end, command, null);
+            this.blocks = blocks;
+            this.fua = fua;
+        }
+
+        @Override
+        void proceed() {
+            command.writeFromDataOut(first, blocks, fua);
         }
     }
 
@@ -72,9 +103,29 @@ public final class LbaRangeLocks {
         of(c.lu()).acquire(c, lba, blocks, then);
     }
 
+    /**
+     * {@link #lockThen} for READ and WRITE: {@link Command#writeFromDataOut} once the range is
+     * free, from a request that carries the arguments itself (the WRITE path allocates no closure).
+     */
+    static void lockThenWrite(Command c, long lba, long blocks, boolean fua) {
+        if (blocks <= 0 || c.lu() == null) {
+            c.writeFromDataOut(lba, blocks, fua);
+            return;
+        }
+        LbaRangeLocks locks = of(c.lu());
+        locks.acquire(locks.new WriteEntry(lba, endOf(lba, blocks), c, blocks, fua));
+    }
+
+    private static long endOf(long lba, long blocks) {
+        return lba + blocks < lba ? Long.MAX_VALUE : lba + blocks;
+    }
+
     void acquire(Command c, long lba, long blocks, Runnable then) {
-        long end = lba + blocks < lba ? Long.MAX_VALUE : lba + blocks;
-        Entry e = new Entry(lba, end, c, then);
+        acquire(new Entry(lba, endOf(lba, blocks), c, then));
+    }
+
+    private void acquire(Entry e) {
+        Command c = e.command;
         boolean now;
         synchronized (this) {
             now = grantable(entries.size(), e);
@@ -82,7 +133,7 @@ public final class LbaRangeLocks {
             entries.add(e);
         }
         // Released when the command ends whatever the outcome; runs at once if it already has.
-        c.onFinish(() -> release(e));
+        c.onFinish(e);
         if (now) {
             runIfLive(e);
         }
@@ -99,7 +150,7 @@ public final class LbaRangeLocks {
     }
 
     private void release(Entry e) {
-        List<Entry> ready = new ArrayList<>(2);
+        List<Entry> ready = null; // created only when a waiter is granted: none on the usual path
         synchronized (this) {
             if (!entries.remove(e)) {
                 return;
@@ -108,11 +159,18 @@ public final class LbaRangeLocks {
                 Entry w = entries.get(i);
                 if (!w.granted && w.overlaps(e) && grantable(i, w)) {
                     w.granted = true;
+                    if (ready == null) {
+                        ready = new ArrayList<>(2);
+                    }
                     ready.add(w);
                 }
             }
         }
-        ready.forEach(LbaRangeLocks::runIfLive);
+        if (ready != null) {
+            for (int i = 0; i < ready.size(); i++) {
+                runIfLive(ready.get(i));
+            }
+        }
     }
 
     private static void runIfLive(Entry e) {
@@ -120,7 +178,7 @@ public final class LbaRangeLocks {
             return;
         }
         try {
-            e.then.run();
+            e.proceed();
         } catch (RuntimeException ex) {
             // Later grants run inside another command's finish hook, which would only log this.
             LOG.warn("Command {} failed inside the device server", e.command, ex);

@@ -92,7 +92,7 @@ final class ReadWriteCommands {
             return;
         }
         if (write) {
-            LbaRangeLocks.lockThen(c, lba, blocks, () -> c.writeFromDataOut(lba, blocks, fua));
+            LbaRangeLocks.lockThenWrite(c, lba, blocks, fua);
         } else {
             c.readToDataIn(lba, blocks);
         }

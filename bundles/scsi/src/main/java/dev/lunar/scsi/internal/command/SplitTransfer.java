@@ -1,10 +1,12 @@
 package dev.lunar.scsi.internal.command;
 
 import dev.lunar.spi.backend.Geometry;
+import java.util.concurrent.atomic.LongAdder;
 
 /**
  * A READ or WRITE larger than the backend's {@link Geometry#maxTransferBlocks()} cut into
- * backend-sized pieces (DESIGN §3.3), with a bounded number in flight. Read pieces go to the port
+ * backend-sized pieces (DESIGN §3.3), with a bounded number in flight. A transfer that fits one
+ * piece never gets here: {@link Command} runs it itself without allocating (issue 7). Read pieces go to the port
  * at their byte offset as soon as they arrive (the port accepts any order), so the backend's
  * buffers reach the wire without a copy. Write pieces are fetched from Data-Out and handed to the
  * backend as the port delivered them.
@@ -24,15 +26,28 @@ final class SplitTransfer {
     private int inFlight;
     private long doneBlocks;
 
+    /** How many split transfers were made; for tests that the single-piece path makes none. */
+    private static final LongAdder CREATED = new LongAdder();
+
     SplitTransfer(Command command, long lba, long blocks, Geometry g, boolean write, boolean fua) {
         this.command = command;
         this.lba = lba;
         this.blocks = blocks;
         this.blockSize = g.blockSize();
-        // Keep every piece's byte offset and length within an int.
-        this.pieceBlocks = (int) Math.min(g.maxTransferBlocks(), Integer.MAX_VALUE / blockSize);
+        this.pieceBlocks = pieceBlocks(g);
         this.write = write;
         this.fua = fua;
+        CREATED.increment();
+    }
+
+    /** Blocks per backend I/O: the backend's maximum, kept so every piece's byte offset and length fit an int. */
+    static int pieceBlocks(Geometry g) {
+        return (int) Math.min(g.maxTransferBlocks(), Integer.MAX_VALUE / g.blockSize());
+    }
+
+    /** Split transfers made in this JVM so far (test hook). */
+    static long created() {
+        return CREATED.sum();
     }
 
     void start() {

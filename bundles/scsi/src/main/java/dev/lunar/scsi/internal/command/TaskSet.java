@@ -36,10 +36,8 @@ public final class TaskSet {
      * still in the set (SAM-5 §5.9); the new task is not added.
      */
     synchronized Admission admit(Command c) {
-        for (Command t : tasks) {
-            if (t.nexus() == c.nexus() && t.tag() == c.tag()) {
-                return Admission.OVERLAPPED;
-            }
+        if (indexOf(c.nexus(), c.tag()) >= 0) {
+            return Admission.OVERLAPPED;
         }
         if (tasks.size() >= maxDepth) {
             return Admission.FULL;
@@ -96,12 +94,19 @@ public final class TaskSet {
 
     /** The task of {@code nexus} with {@code tag}, or null. */
     public synchronized Command find(ScsiNexus nexus, long tag) {
-        for (Command t : tasks) {
+        int i = indexOf(nexus, tag);
+        return i < 0 ? null : tasks.get(i);
+    }
+
+    /** Index of the task of {@code nexus} with {@code tag}, or -1; indexed, so no iterator per command. */
+    private int indexOf(ScsiNexus nexus, long tag) {
+        for (int i = 0; i < tasks.size(); i++) {
+            Command t = tasks.get(i);
             if (t.nexus() == nexus && t.tag() == tag) {
-                return t;
+                return i;
             }
         }
-        return null;
+        return -1;
     }
 
     public synchronized int size() {

@@ -33,11 +33,13 @@ public final class UnitAttentions {
      * BUS DEVICE RESET OCCURRED (29/00) is its first condition.
      */
     public synchronized void nexusSeen(String nexus, Sense firstCondition) {
-        pending.computeIfAbsent(nexus, k -> {
+        // get() then put(), not computeIfAbsent: its closure would capture firstCondition and be
+        // garbage on every command (issue 7). get() touches the entry in access order as before.
+        if (pending.get(nexus) == null) {
             Deque<Sense> q = new ArrayDeque<>();
             q.add(firstCondition);
-            return q;
-        });
+            pending.put(nexus, q);
+        }
     }
 
     /**

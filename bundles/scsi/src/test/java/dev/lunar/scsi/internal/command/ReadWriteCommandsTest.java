@@ -52,6 +52,24 @@ class ReadWriteCommandsTest {
         assertArrayEquals(data, r.dataIn());
     }
 
+    /**
+     * Issue 7: a READ or WRITE that fits one backend I/O runs on the command itself; a
+     * {@link SplitTransfer} (and its closures) exists only for a transfer that needs several.
+     */
+    @Test
+    void singlePieceTransfersMakeNoSplitTransfer() {
+        byte[] data = pattern(16 * 512, 5);
+        long before = SplitTransfer.created();
+        h.runOut(data, 0x2a, 0, 0, 0, 0, 20, 0, 0, 16, 0).assertGood();
+        TestPort r = h.run(0x28, 0, 0, 0, 0, 20, 0, 0, 16, 0);
+        r.assertGood();
+        assertArrayEquals(data, r.dataIn());
+        assertEquals(before, SplitTransfer.created(), "16 blocks = the backend's maximum: one piece, no split");
+        assertEquals(1, h.device.reads);
+        h.run(0x28, 0, 0, 0, 0, 20, 0, 0, 17, 0).assertGood();
+        assertEquals(before + 1, SplitTransfer.created(), "17 blocks need two backend I/Os");
+    }
+
     @Test
     void largeReadIsSplitToBackendSizeAndReassembledByOffset() {
         byte[] data = pattern(100 * 512, 3);
