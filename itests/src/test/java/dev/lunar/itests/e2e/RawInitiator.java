@@ -34,6 +34,7 @@ final class RawInitiator implements AutoCloseable {
     private int cmdSn;
     private int expStatSn;
     private int itt = 0x100;
+    private int tsih;
 
     private RawInitiator(Socket socket) throws IOException {
         this.socket = socket;
@@ -42,13 +43,37 @@ final class RawInitiator implements AutoCloseable {
 
     /** Logs {@code initiator} in to {@code target} on a loopback portal, ISID type random with {@code isid} as qualifier. */
     static RawInitiator login(int port, String initiator, String target, int isid) throws IOException {
+        return login(port, initiator, target, isid, 0, 1, "ImmediateData=Yes", "InitialR2T=No");
+    }
+
+    /** A new session that asks the target to keep it {@code seconds} after a connection failure. */
+    static RawInitiator loginRetained(int port, String initiator, String target, int isid, int seconds)
+            throws IOException {
+        return login(port, initiator, target, isid, 0, 1, "ImmediateData=Yes", "InitialR2T=No",
+                "DefaultTime2Retain=" + seconds);
+    }
+
+    /**
+     * Continues the session {@code tsih} on a new connection (RFC 7143 §6.3.6): the same ISID,
+     * the session's TSIH, the next CmdSN of the initiator's stream, and no session-wide keys.
+     */
+    static RawInitiator continueSession(int port, String initiator, String target, int isid, int tsih, int cmdSn)
+            throws IOException {
+        return login(port, initiator, target, isid, tsih, cmdSn);
+    }
+
+    private static RawInitiator login(int port, String initiator, String target, int isid, int tsih, int cmdSn,
+            String... sessionKeys) throws IOException {
         Socket s = new Socket();
         s.connect(new InetSocketAddress(InetAddress.getLoopbackAddress(), port), 10_000);
         s.setSoTimeout(30_000);
         RawInitiator r = new RawInitiator(s);
         StringBuilder keys = new StringBuilder();
         for (String kv : new String[] {"InitiatorName=" + initiator, "SessionType=Normal", "TargetName=" + target,
-                "HeaderDigest=None", "DataDigest=None", "ImmediateData=Yes", "InitialR2T=No"}) {
+                "HeaderDigest=None", "DataDigest=None"}) {
+            keys.append(kv).append('\0');
+        }
+        for (String kv : sessionKeys) {
             keys.append(kv).append('\0');
         }
         byte[] text = keys.toString().getBytes(StandardCharsets.UTF_8);
@@ -58,16 +83,30 @@ final class RawInitiator implements AutoCloseable {
         pdu.put(7, (byte) text.length);
         pdu.put(8, (byte) 0x80);                     // ISID type random, then the test's qualifier
         pdu.putShort(12, (short) isid);
+        pdu.putShort(14, (short) tsih);
+        pdu.putShort(20, (short) 1);                 // CID
         pdu.putInt(16, 1);                           // ITT
-        pdu.putInt(24, 1);                           // CmdSN
+        pdu.putInt(24, cmdSn);
         pdu.put(48, text);
         s.getOutputStream().write(pdu.array());
         byte[][] response = r.readPdu();
         assertEquals(0x23, response[0][0] & 0x3f, "Login Response");
         assertEquals(0, response[0][36], "login succeeded (status class 0), detail " + response[0][37]);
-        r.expStatSn = ByteBuffer.wrap(response[0]).getInt(24) + 1;
-        r.cmdSn = ByteBuffer.wrap(response[0]).getInt(28);
+        ByteBuffer h = ByteBuffer.wrap(response[0]);
+        r.expStatSn = h.getInt(24) + 1;
+        r.cmdSn = h.getInt(28);
+        r.tsih = h.getShort(14) & 0xffff;
         return r;
+    }
+
+    /** The TSIH the target gave the session. */
+    int tsih() {
+        return tsih;
+    }
+
+    /** The CmdSN the next non-immediate command carries. */
+    int cmdSn() {
+        return cmdSn;
     }
 
     /** TEST UNIT READY until it reports something other than a unit attention, which must be GOOD. */
