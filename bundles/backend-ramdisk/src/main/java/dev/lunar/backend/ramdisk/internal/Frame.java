@@ -31,12 +31,18 @@ final class Frame {
     }
 
     final ByteBuffer memory;
+    /**
+     * A second view of {@code memory} that a writer positions over the bytes it copies in; only
+     * used under the page's lock or on a frame not yet published, so never by two threads at once.
+     */
+    final ByteBuffer writeView;
     private final PageMemory owner;
     @SuppressWarnings("unused") // accessed through REFS
     private volatile int refs = 1;
 
     Frame(ByteBuffer memory, PageMemory owner) {
         this.memory = memory;
+        this.writeView = memory.duplicate();
         this.owner = owner;
     }
 

@@ -166,6 +166,11 @@ final class RamDisk implements BlockDevice {
             return DataBuffers.empty();
         }
         int count = (int) (((offset + length - 1) >>> PAGE_SHIFT) - (offset >>> PAGE_SHIFT) + 1);
+        if (count == 1) {
+            // Within one page (every 4 KiB read): one buffer object and nothing else.
+            Frame f = pinFrame(offset >>> PAGE_SHIFT);
+            return new SinglePageReadBuffer(f == null ? ZERO_PAGE : f.memory, (int) (offset & PAGE_MASK), length, f);
+        }
         ByteBuffer[] segments = new ByteBuffer[count];
         Frame[] pinned = new Frame[count];
         long pos = offset;
@@ -313,7 +318,7 @@ final class RamDisk implements BlockDevice {
             Frame f = p.frame;
             if (f.tryBeginInPlaceWrite()) {
                 try {
-                    copyInto(f.memory, in, chunk, src, srcOffset);
+                    copyInto(f, in, chunk, src, srcOffset);
                 } finally {
                     f.endInPlaceWrite();
                 }
@@ -325,18 +330,22 @@ final class RamDisk implements BlockDevice {
             }
             copyOnWrites.increment();
             copy.memory.put(0, f.memory, 0, PAGE_SIZE);
-            copyInto(copy.memory, in, chunk, src, srcOffset);
+            copyInto(copy, in, chunk, src, srcOffset);
             p.frame = copy;
             f.unpin();
             return MODIFIED;
         }
     }
 
-    private static void copyInto(ByteBuffer page, int in, int chunk, DataBuffer src, int srcOffset) {
+    private static void copyInto(Frame frame, int in, int chunk, DataBuffer src, int srcOffset) {
         if (src == null) {
-            page.put(in, ZERO_PAGE, 0, chunk);
+            frame.memory.put(in, ZERO_PAGE, 0, chunk);
         } else {
-            src.copyTo(srcOffset, page.slice(in, chunk));
+            // The frame's own view, positioned here: a slice per write would be garbage per I/O.
+            // Writers of a page hold its lock and a frame being filled is private to its writer.
+            ByteBuffer view = frame.writeView;
+            view.limit(in + chunk).position(in);
+            src.copyTo(srcOffset, view);
         }
     }
 

@@ -94,8 +94,11 @@ class RamDiskCopiesTest {
         return p.awaitSuccess();
     }
 
-    /** The page frames behind a read (PageReadBuffer keeps them to unpin them when released). */
+    /** The page frames behind a read (the read buffer keeps them to unpin them when released). */
     private static Frame[] framesOf(DataBuffer read) throws ReflectiveOperationException {
+        if (read instanceof SinglePageReadBuffer single) {
+            return new Frame[] {single.frame()};
+        }
         java.lang.reflect.Field f = PageReadBuffer.class.getDeclaredField("frames");
         f.setAccessible(true);
         return (Frame[]) f.get(read);
