@@ -45,6 +45,8 @@ final class PduFrameDecoder extends ChannelInboundHandlerAdapter {
     private boolean paused;
     /** Set after a framing error: nothing more is framed, the channel is closing. */
     private boolean failed;
+    /** Between the first channelRead of a read loop and its channelReadComplete. */
+    private boolean inReadBurst;
 
     PduFrameDecoder(TcpConnection connection) {
         this.connection = connection;
@@ -89,12 +91,27 @@ final class PduFrameDecoder extends ChannelInboundHandlerAdapter {
             in.release();
             return;
         }
+        inReadBurst = true;
         append(in);
         drain();
     }
 
+    /** Netty ends every read loop (also one cut short by an error) with this. */
+    @Override
+    public void channelReadComplete(ChannelHandlerContext ctx) {
+        inReadBurst = false;
+        connection.readBurstEnded();
+        ctx.fireChannelReadComplete();
+    }
+
+    /** Whether PDUs of a socket read are being delivered and channelReadComplete is still to come. */
+    boolean inReadBurst() {
+        return inReadBurst;
+    }
+
     @Override
     public void channelInactive(ChannelHandlerContext ctx) {
+        inReadBurst = false;
         releaseCumulation();
         connection.onInactive();
         ctx.fireChannelInactive();
@@ -102,6 +119,7 @@ final class PduFrameDecoder extends ChannelInboundHandlerAdapter {
 
     @Override
     public void handlerRemoved(ChannelHandlerContext ctx) {
+        inReadBurst = false;
         releaseCumulation();
     }
 
@@ -212,10 +230,16 @@ final class PduFrameDecoder extends ChannelInboundHandlerAdapter {
      */
     private static DataBuffer retainedData(ByteBuf buf, int index, int length) {
         if (!(buf instanceof CompositeByteBuf)) {
-            ByteBuf slice = buf.retainedSlice(index, length);
-            return DataBuffers.wrap(slice::release, slice.nioBuffers());
+            return new ReceivedData(buf.retain(), index, length);
         }
         CompositeByteBuf composite = (CompositeByteBuf) buf;
+        int first = composite.toComponentIndex(index);
+        ByteBuf firstPart = composite.internalComponent(first);
+        int firstOffset = index - composite.toByteIndex(first);
+        if (firstPart.readableBytes() - firstOffset >= length) {
+            // The usual case: the segment lies in one read buffer.
+            return new ReceivedData(firstPart.retain(), firstPart.readerIndex() + firstOffset, length);
+        }
         List<ByteBuf> parts = new ArrayList<>(4);
         List<ByteBuffer> views = new ArrayList<>(4);
         int at = index;

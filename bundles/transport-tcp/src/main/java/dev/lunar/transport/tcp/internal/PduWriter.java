@@ -98,8 +98,12 @@ final class PduWriter {
                     Crc32c.update(crc, views);
                 }
                 // Wrapping a ByteBuffer never frees it: the DataBuffer keeps owning that memory.
-                payload = views.length == 1 ? Unpooled.wrappedBuffer(views[0])
-                        : Unpooled.wrappedBuffer(views.length, views);
+                if (views.length == 1) {
+                    payload = BorrowedDirectByteBuf.fits(views[0]) ? BorrowedDirectByteBuf.of(views[0])
+                            : Unpooled.wrappedBuffer(views[0]);
+                } else {
+                    payload = Unpooled.wrappedBuffer(views.length, views);
+                }
             }
             int trailerLength = padding + (crc != null ? 4 : 0);
             if (trailerLength > 0) {

@@ -11,8 +11,10 @@ import dev.lunar.spi.transport.SendCallback;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.Channel;
+import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelPromise;
+import io.netty.channel.DefaultChannelPromise;
 import java.net.InetSocketAddress;
 import java.nio.ByteBuffer;
 import java.util.Objects;
@@ -64,6 +66,8 @@ final class TcpConnection implements Connection {
     private boolean detaching;
     private boolean detached;
     private boolean dataDigestErrorLogged;
+    /** A flush asked for while the decoder delivers a read burst; done when the burst ends. */
+    private boolean flushDeferred;
 
     private TcpConnection(TcpTransport transport, Channel channel, ConnectionSettings settings,
             ConnectionHandler handler, ConnectionListener listener) {
@@ -116,18 +120,47 @@ final class TcpConnection implements Connection {
         return (InetSocketAddress) channel.remoteAddress();
     }
 
+    // send, flush and sendAndFlush test for the I/O thread themselves instead of going through
+    // runOnIoThread: the lambdas it takes were allocated on every call, also on the I/O thread,
+    // where the engine makes all of its calls (two or three objects per PDU).
+
     @Override
     public void send(Pdu pdu, SendCallback done) {
         Objects.requireNonNull(pdu, "pdu");
-        runOnIoThread(() -> write(pdu, done), () -> {
-            pdu.release();
-            complete(done, new IllegalStateException("connection " + id + ": I/O thread has shut down"));
-        });
+        if (channel.eventLoop().inEventLoop()) {
+            write(pdu, done);
+            return;
+        }
+        runOnIoThread(() -> write(pdu, done), () -> refuse(pdu, done));
+    }
+
+    private void refuse(Pdu pdu, SendCallback done) {
+        pdu.release();
+        complete(done, new IllegalStateException("connection " + id + ": I/O thread has shut down"));
     }
 
     @Override
     public void flush() {
-        runOnIoThread(this::flushIfAttached, null);
+        if (channel.eventLoop().inEventLoop()) {
+            flushOrDefer();
+            return;
+        }
+        runOnIoThread(this::flushOrDefer, null);
+    }
+
+    /**
+     * Flushes now, or at the end of the read burst being delivered. The engine flushes after every
+     * PDU it handles; with a RAM disk a whole read of 32 commands is answered inline, and flushing
+     * each answer cost one {@code writev} per command. Deferred to the burst's end the answers go
+     * in one gathering write (what Netty's FlushConsolidationHandler does), with no added latency:
+     * the burst ends in the same event-loop turn.
+     */
+    private void flushOrDefer() {
+        if (decoder.inReadBurst()) {
+            flushDeferred = true;
+        } else {
+            flushIfAttached();
+        }
     }
 
     private void flushIfAttached() {
@@ -140,13 +173,15 @@ final class TcpConnection implements Connection {
     @Override
     public void sendAndFlush(Pdu pdu, SendCallback done) {
         Objects.requireNonNull(pdu, "pdu");
+        if (channel.eventLoop().inEventLoop()) {
+            write(pdu, done);
+            flushOrDefer();
+            return;
+        }
         runOnIoThread(() -> {
             write(pdu, done);
-            flushIfAttached();
-        }, () -> {
-            pdu.release();
-            complete(done, new IllegalStateException("connection " + id + ": I/O thread has shut down"));
-        });
+            flushOrDefer();
+        }, () -> refuse(pdu, done));
     }
 
     private void write(Pdu pdu, SendCallback done) {
@@ -155,19 +190,37 @@ final class TcpConnection implements Connection {
             complete(done, new IllegalStateException("connection " + id + " is being detached; send refused"));
             return;
         }
-        ChannelPromise promise = channel.newPromise();
-        // The PDU keeps its data reference until the bytes have left; then it goes, and only
-        // then the callback runs (SPI: "the PDU's data is released by then").
-        promise.addListener(f -> {
-            pdu.release();
-            complete(done, f.cause());
-        });
+        ChannelPromise promise = new SendPromise(pdu, done);
         try {
             PduWriter.write(channel, pdu, settings, promise);
         } catch (RuntimeException e) {
             // Malformed PDU (engine bug) or a failed file read: fail this send only.
             LOG.warn("Connection {}: cannot send {}: {}", id, pdu, e.getMessage());
             promise.tryFailure(e);
+        }
+    }
+
+    /**
+     * The promise of one PDU's frame and its own listener: one object per send where a promise
+     * plus a capturing lambda were two. The PDU keeps its data reference until the bytes have
+     * left; then it goes, and only then the callback runs (SPI: "the PDU's data is released by
+     * then").
+     */
+    private final class SendPromise extends DefaultChannelPromise implements ChannelFutureListener {
+        private final Pdu pdu;
+        private final SendCallback done;
+
+        SendPromise(Pdu pdu, SendCallback done) {
+            super(channel);
+            this.pdu = pdu;
+            this.done = done;
+            addListener(this);
+        }
+
+        @Override
+        public void operationComplete(ChannelFuture future) {
+            pdu.release();
+            complete(done, future.cause());
         }
     }
 
@@ -312,6 +365,14 @@ final class TcpConnection implements Connection {
     }
 
     // ---- called by PduFrameDecoder and TcpTransport on the I/O thread ----
+
+    /** The read burst ended (channelReadComplete): the flushes asked for during it happen now. */
+    void readBurstEnded() {
+        if (flushDeferred) {
+            flushDeferred = false;
+            flushIfAttached();
+        }
+    }
 
     /** The channel is active: an accepted connection asks the handler for its listener. */
     void onActive() {

@@ -142,6 +142,61 @@ class PduWriterCopiesTest {
         memoryBufferSendsItsOwnPages(true);
     }
 
+    /** Writable direct pages (the RAM disk's) go out as they are, without one more view object. */
+    @Test
+    void writableDirectPagesAreLentAsTheyAre() {
+        byte[] content = pattern(LENGTH);
+        ByteBuffer pages = ByteBuffer.allocateDirect(LENGTH).put(content).flip();
+        CountingBuffer data = new CountingBuffer(DataBuffers.wrap(null, pages));
+        send(data, false);
+        assertEquals(0, data.copies);
+        ByteBuf payload = assertInstanceOf(BorrowedDirectByteBuf.class, payloadOf(false));
+        assertEquals(PlatformDependent.directBufferAddress(pages), payload.memoryAddress());
+        byte[] sent = new byte[LENGTH];
+        payload.getBytes(payload.readerIndex(), sent);
+        assertArrayEquals(content, sent);
+        payload.release();
+        written.remove(1);
+        assertEquals(1, data.refCnt(), "releasing the frame's payload leaves the lent memory to its owner");
+        pages.put(0, (byte) 42);
+        assertEquals(42, pages.get(0), "and does not free it");
+        data.release();
+    }
+
+    /** A lent view need not start at position 0: the frame still carries exactly its remaining bytes. */
+    @Test
+    void aViewThatDoesNotStartAtPositionZeroIsSentFromItsPosition() {
+        byte[] content = pattern(LENGTH + 8);
+        ByteBuffer backing = ByteBuffer.allocateDirect(LENGTH + 8).put(content).flip();
+        DataBuffer offsetView = new DataBuffer() {
+            @Override
+            public int length() {
+                return LENGTH;
+            }
+
+            @Override
+            public void copyTo(int offset, ByteBuffer dst) {
+                throw new AssertionError("no copy expected");
+            }
+
+            @Override
+            public ByteBuffer[] nioBuffers(int offset, int length) {
+                return new ByteBuffer[] {backing.duplicate().position(8 + offset).limit(8 + offset + length)};
+            }
+
+            @Override
+            protected void deallocate() {
+                // the backing memory belongs to the test
+            }
+        };
+        send(offsetView, false);
+        ByteBuf payload = payloadOf(false);
+        byte[] sent = new byte[payload.readableBytes()];
+        payload.getBytes(payload.readerIndex(), sent);
+        assertArrayEquals(java.util.Arrays.copyOfRange(content, 8, 8 + LENGTH), sent);
+        offsetView.release();
+    }
+
     @Test
     void scatteredPagesAreSentAsViewsToo() {
         ByteBuffer a = ByteBuffer.allocateDirect(LENGTH / 2);
