@@ -1181,6 +1181,11 @@ public final class Command implements IoCompletion<Object>, DataReceiver {
         return started;
     }
 
+    /** Whether a port call ever had to wait in the queue (test hook for issue 7's fast path). */
+    synchronized boolean queuedACall() {
+        return waitingCalls != null;
+    }
+
     @Override
     public String toString() {
         return String.format("%s tag=0x%x lun=%s %s", descriptor == null ? String.format("op=%02x", opcode())

@@ -10,7 +10,9 @@ import dev.lunar.scsi.internal.ScsiHarness;
 import dev.lunar.scsi.internal.TestPort;
 import dev.lunar.spi.buffer.BufferLeakDetector;
 import dev.lunar.spi.scsi.Sense;
+import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.List;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -68,6 +70,31 @@ class ReadWriteCommandsTest {
         assertEquals(1, h.device.reads);
         h.run(0x28, 0, 0, 0, 0, 20, 0, 0, 17, 0).assertGood();
         assertEquals(before + 1, SplitTransfer.created(), "17 blocks need two backend I/Os");
+    }
+
+    /**
+     * Issue 7: port calls go straight to the port, in order, with no queue, even when the port
+     * delivers Data-Out inline and the command completes inside that call (the completion then
+     * waits in the command's final-call fields until {@code receiveData} returns).
+     */
+    @Test
+    void inlineTransfersCallThePortWithoutQueueingAndInOrder() {
+        CommandTable table = CommandTable.standard();
+        List<Command> seen = new ArrayList<>();
+        table.addGate(c -> seen.add(c));
+        ScsiHarness inline = new ScsiHarness(table, MemoryBlockDevice.geometry(1024, 16));
+        seen.clear(); // the harness's TEST UNIT READYs
+        byte[] data = pattern(8 * 512, 1);
+        TestPort w = inline.runOut(data, 0x2a, 0, 0, 0, 0, 30, 0, 0, 8, 0);
+        w.assertGood();
+        TestPort r = inline.run(0x28, 0, 0, 0, 0, 30, 0, 0, 8, 0);
+        r.assertGood();
+        assertArrayEquals(data, r.dataIn());
+        assertEquals(2, seen.size());
+        assertFalse(seen.get(0).queuedACall(), "WRITE completed inside receiveData without a queue");
+        assertFalse(seen.get(1).queuedACall(), "READ called the port without a queue");
+        assertEquals(0, inline.lu.taskSet().size(), "both left the task set");
+        assertEquals(0, LbaRangeLocks.of(inline.lu).size(), "the WRITE's range was released");
     }
 
     @Test
