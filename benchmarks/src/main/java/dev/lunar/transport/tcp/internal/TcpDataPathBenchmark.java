@@ -20,6 +20,7 @@ import java.nio.ByteBuffer;
 import java.util.concurrent.TimeUnit;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;
+import org.openjdk.jmh.annotations.Fork;
 import org.openjdk.jmh.annotations.Level;
 import org.openjdk.jmh.annotations.Mode;
 import org.openjdk.jmh.annotations.OutputTimeUnit;
@@ -34,7 +35,8 @@ import org.openjdk.jmh.annotations.TearDown;
  * Data-In and SCSI Response a read produces ({@link TcpConnection#send} through {@link PduWriter}
  * to the channel). The channel is an {@link EmbeddedChannel} whose outbound queue is drained and
  * released every operation, so {@code gc.alloc.rate.norm} is what the transport (and the PDU
- * builders the iscsi bundle calls per PDU) allocate, without a socket's own costs. Data-In
+ * builders the iscsi bundle calls per PDU) allocate, without a socket's own costs. It runs on
+ * Netty threads ({@link FastThreadLocalExecutor}), as the transport does. Data-In
  * references "backend" memory (a direct buffer sliced per I/O, as the RAM disk lends it).
  *
  * <p>This class sits in transport-tcp's internal package to reach {@link TcpConnection}.
@@ -42,6 +44,8 @@ import org.openjdk.jmh.annotations.TearDown;
 @State(Scope.Thread)
 @BenchmarkMode(Mode.AverageTime)
 @OutputTimeUnit(TimeUnit.NANOSECONDS)
+@Fork(value = 1, jvmArgsAppend = {"-Djmh.executor=CUSTOM",
+        "-Djmh.executor.class=dev.lunar.transport.tcp.internal.FastThreadLocalExecutor"})
 public class TcpDataPathBenchmark {
 
     private static final int SEGMENT = 262144;
