@@ -971,7 +971,7 @@ final class IscsiConnection implements ConnectionListener, LoginContext {
         if (!wholeTarget && !lunScope) {
             return;
         }
-        for (IscsiTask t : session.tasks.values().toArray(new IscsiTask[0])) {
+        for (IscsiTask t : session.tasks.snapshot(IscsiTask[]::new)) {
             if (t.held() && !t.immediate && (wholeTarget || t.lun() == lun)
                     && SerialNumber.lessThan(t.cmdSn, tmfCmdSn)) {
                 LOG.debug("Connection {}: {} drops held task 0x{} (CmdSN {})", conn.id(), f,

@@ -4,8 +4,6 @@ import dev.lunar.api.IoStatsRecorder;
 import dev.lunar.iscsi.internal.login.SessionParameters;
 import dev.lunar.spi.scsi.DeviceServer;
 import dev.lunar.spi.scsi.Nexus;
-import java.util.HashMap;
-import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
@@ -27,7 +25,7 @@ final class Session {
     private final String nexusKey;
     final CommandWindow window;
     /** Tasks by ITT: held in the window, running, or finishing their Data-In. */
-    final Map<Integer, IscsiTask> tasks = new HashMap<>();
+    final TaskTable<IscsiTask> tasks = new TaskTable<>();
     private volatile int tsih;
     private volatile IscsiConnection connection;
     private DeviceServer nexusServer;
@@ -136,12 +134,7 @@ final class Session {
         if (window.heldCount() > 0) {
             return true;
         }
-        for (IscsiTask t : tasks.values()) {
-            if (t.waitsForDataOut()) {
-                return true;
-            }
-        }
-        return false;
+        return tasks.anyMatch(IscsiTask::waitsForDataOut);
     }
 
     /** A task has output to produce once the connection is writable again. */
@@ -239,7 +232,7 @@ final class Session {
         outputWaiters.clear();
         starved.clear();
         window.discardAll();
-        for (IscsiTask t : tasks.values().toArray(new IscsiTask[0])) {
+        for (IscsiTask t : tasks.snapshot(IscsiTask[]::new)) {
             t.connectionLost();
         }
         tasks.clear();
@@ -381,7 +374,7 @@ final class Session {
         closed = true;
         outputWaiters.clear();
         window.discardAll();
-        for (IscsiTask t : tasks.values().toArray(new IscsiTask[0])) {
+        for (IscsiTask t : tasks.snapshot(IscsiTask[]::new)) {
             t.connectionLost();
         }
         tasks.clear();

@@ -1,0 +1,76 @@
+package dev.lunar.iscsi.internal;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertSame;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Random;
+import org.junit.jupiter.api.Test;
+
+/** The session's ITT table against a HashMap model, including the probe chains deletion must keep. */
+class TaskTableTest {
+
+    @Test
+    void behavesLikeAMapUnderRandomTraffic() {
+        TaskTable<String> table = new TaskTable<>();
+        Map<Integer, String> model = new HashMap<>();
+        Random random = new Random(7);
+        for (int step = 0; step < 200_000; step++) {
+            // A small key space forces collisions, long probe chains and wrap-around at the end.
+            int itt = random.nextInt(3) == 0 ? random.nextInt(64) : 0x100 + random.nextInt(300);
+            switch (random.nextInt(4)) {
+                case 0, 1 -> assertEquals(model.put(itt, "t" + step), table.put(itt, "t" + step));
+                case 2 -> {
+                    String current = model.get(itt);
+                    String which = current != null && random.nextBoolean() ? current : "other";
+                    assertEquals(model.remove(itt, which), table.remove(itt, which));
+                }
+                default -> assertEquals(model.get(itt), table.get(itt));
+            }
+            assertEquals(model.size(), table.size());
+        }
+        for (Map.Entry<Integer, String> e : model.entrySet()) {
+            assertEquals(e.getValue(), table.get(e.getKey()));
+        }
+        List<String> seen = new ArrayList<>();
+        table.forEach(seen::add);
+        assertEquals(model.size(), seen.size());
+        assertTrue(model.values().containsAll(seen));
+        assertEquals(model.size(), table.snapshot(String[]::new).length);
+    }
+
+    @Test
+    void removeTakesOnlyTheGivenTask() {
+        TaskTable<String> table = new TaskTable<>();
+        table.put(0x1234, "a");
+        assertFalse(table.remove(0x1234, "b"), "a newer task under the same ITT stays");
+        assertSame("a", table.get(0x1234));
+        assertTrue(table.remove(0x1234, "a"));
+        assertNull(table.get(0x1234));
+        assertTrue(table.isEmpty());
+    }
+
+    @Test
+    void growsPastItsFirstSizeAndClears() {
+        TaskTable<String> table = new TaskTable<>();
+        for (int i = 0; i < 1000; i++) {
+            table.put(-i, "t" + i);
+        }
+        assertEquals(1000, table.size());
+        assertEquals("t999", table.get(-999));
+        assertTrue(table.anyMatch("t500"::equals));
+        table.clear();
+        assertTrue(table.isEmpty());
+        assertArrayEquals(new String[0], table.snapshot(String[]::new));
+        assertFalse(table.containsKey(0));
+        assertThrows(IllegalArgumentException.class, () -> table.put(1, null));
+    }
+}
