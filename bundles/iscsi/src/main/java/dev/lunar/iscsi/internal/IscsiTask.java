@@ -120,7 +120,9 @@ final class IscsiTask implements ScsiTask, CommandWindow.Pending {
         this.cmdSn = cmdSn;
         this.immediate = immediate;
         this.lun = lun;
-        this.cdb = cdb;
+        ByteBuffer readOnly = cdb.isReadOnly() ? cdb : cdb.asReadOnlyBuffer();
+        // cdb() resets the view with clear(): the CDB must span the view's whole capacity.
+        this.cdb = readOnly.position() == 0 && readOnly.limit() == readOnly.capacity() ? readOnly : readOnly.slice();
         this.attribute = attribute;
         this.ioKind = IoStatsRecorder.kindOf(cdb.limit() > 0 ? cdb.get(0) : 0);
         this.readFlag = readFlag;
@@ -152,9 +154,15 @@ final class IscsiTask implements ScsiTask, CommandWindow.Pending {
         return lun;
     }
 
+    /**
+     * The same read-only view on every call, reset to position 0 and the whole CDB: the SCSI core
+     * reads the CDB several times per command (dispatch, opcode, service action, the handler),
+     * and a duplicate per call was several objects per I/O. Read-only, so a caller can move only
+     * the view's own position and limit, which the next call puts back.
+     */
     @Override
     public ByteBuffer cdb() {
-        return cdb.duplicate();
+        return cdb.clear();
     }
 
     @Override
