@@ -27,8 +27,22 @@ import org.junit.jupiter.api.Test;
  */
 class ConcurrencyTest {
 
+    /** 40-block reads and 24-block writes on a backend of 8 blocks per I/O: split transfers. */
     @Test
     void mixedLoadWithAbortsEndsEveryTaskOnceAndLeaksNothing() throws Exception {
+        mixedLoad(40, 24);
+    }
+
+    /**
+     * The same with transfers that fit one backend I/O: the command is its own Data-Out receiver
+     * and backend completion, and its port calls race pool-thread completions and aborts.
+     */
+    @Test
+    void singlePieceMixedLoadWithAbortsEndsEveryTaskOnceAndLeaksNothing() throws Exception {
+        mixedLoad(8, 4);
+    }
+
+    private static void mixedLoad(int readBlocks, int writeBlocks) throws Exception {
         long live = BufferLeakDetector.live();
         ScsiHarness h = new ScsiHarness(dev.lunar.scsi.internal.MemoryBlockDevice.geometry(4096, 8));
         ExecutorService backend = Executors.newFixedThreadPool(3);
@@ -44,11 +58,12 @@ class ConcurrencyTest {
                 long tag = tags.getAndIncrement();
                 TestPort p;
                 if (i % 2 == 0) {
-                    p = new TestPort(0, cdb(0x28, 0, 0, 0, lba >>> 8, lba, 0, 0, 40, 0), tag, attr, 40 * 512, null);
+                    p = new TestPort(0, cdb(0x28, 0, 0, 0, lba >>> 8, lba, 0, 0, readBlocks, 0), tag, attr,
+                            readBlocks * 512, null);
                 } else {
-                    byte[] data = new byte[24 * 512];
+                    byte[] data = new byte[writeBlocks * 512];
                     java.util.Arrays.fill(data, (byte) i);
-                    p = new TestPort(0, cdb(0x2a, 0, 0, 0, lba >>> 8, lba, 0, 0, 24, 0), tag, attr, 0, data);
+                    p = new TestPort(0, cdb(0x2a, 0, 0, 0, lba >>> 8, lba, 0, 0, writeBlocks, 0), tag, attr, 0, data);
                 }
                 ports.add(p);
                 h.nexus.execute(p);
