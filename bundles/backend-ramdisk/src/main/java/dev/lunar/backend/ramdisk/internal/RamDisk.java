@@ -35,15 +35,16 @@ import org.slf4j.LoggerFactory;
  * they change (writes to one page apply one after another); readers take no lock at all.
  *
  * <p><b>Zero-copy reads and their consistency rule.</b> A read returns slices of the page memory
- * itself ({@link PageReadBuffer}, one segment per page touched), which the transport sends
- * without copying; the read pins each page's {@link Frame} until the transport releases the
- * buffer. A read must deliver the data as of the read, even while a later write to the same blocks
- * runs before the Data-In has left (and a digest computed over the bytes must match the bytes
- * sent). So a write never changes pinned memory: if a frame has readers, the writer copies the page
- * into a new frame, applies its bytes there and publishes the new frame (copy-on-write); the old
- * frame is freed when its last reader releases. Only when nobody reads the page does the writer copy
- * in place. Overlapping reads and writes that are in flight at the same time may see either version
- * of a block (SAM-5 leaves their order to the initiator) but never a torn block.
+ * itself ({@link SinglePageReadBuffer} within one page, {@link PageReadBuffer} with one segment
+ * per page touched otherwise), which the transport sends without copying; the read pins each
+ * page's {@link Frame} until the transport releases the buffer. A read must deliver the data as of
+ * the read, even while a later write to the same blocks runs before the Data-In has left (and a
+ * digest computed over the bytes must match the bytes sent). So a write never changes pinned
+ * memory: if a frame has readers, the writer copies the page into a new frame, applies its bytes
+ * there and publishes the new frame (copy-on-write); the old frame is freed when its last reader
+ * releases. Only when nobody reads the page does the writer copy in place. Overlapping reads and
+ * writes that are in flight at the same time may see either version of a block (SAM-5 leaves their
+ * order to the initiator) but never a torn block.
  *
  * <p><b>Copies per byte.</b> Read: 0 in this backend (the transport sends page memory; with data
  * digests it additionally reads the bytes once for the CRC). Write: 1 (from the caller's buffer
@@ -246,9 +247,11 @@ final class RamDisk implements BlockDevice {
             Sense failure;
             DataBuffer staged = null;
             try {
-                if (data.nioBuffers(0, length) == null) {
+                if (data.fileRegion() != null) {
                     // A file region (EXTENDED COPY from a file LUN, say): read it into memory
-                    // before touching a page, so that readers never spin on a disk read.
+                    // before touching a page, so that readers never spin on a disk read. Asked
+                    // with fileRegion(), not nioBuffers() == null: that would make an array and
+                    // a view on every write (issue 7); writePages copies any kind of buffer.
                     byte[] bytes = new byte[length];
                     data.copyTo(0, ByteBuffer.wrap(bytes));
                     staged = DataBuffers.wrap(bytes);
