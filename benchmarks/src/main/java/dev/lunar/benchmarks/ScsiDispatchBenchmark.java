@@ -36,6 +36,11 @@ import org.openjdk.jmh.annotations.TearDown;
  *
  * <p>The RAM disk completes inline (run-to-completion on the caller's thread), so each operation
  * is one whole command; the benchmark checks that and fails otherwise.
+ *
+ * <p>What a command should still allocate (issue 7): the {@code Command} object itself, plus the
+ * RAM disk's one read buffer for a read, or the command's LBA range lock request for a write.
+ * Anything above that (a closure, a queue, an iterator, a split transfer for a single piece) is a
+ * regression on the hot path.
  */
 @State(Scope.Thread)
 @BenchmarkMode(Mode.AverageTime)
