@@ -140,7 +140,8 @@ final class CommandWindow {
     /** Runs held commands that became due. */
     void drain() {
         Pending next;
-        while ((next = held.remove(expCmdSn)) != null) {
+        // Commands arrive in order nearly always: no lookup (and no boxed CmdSN) when none is held.
+        while (!held.isEmpty() && (next = held.remove(expCmdSn)) != null) {
             expCmdSn++;
             next.deliver();
         }
