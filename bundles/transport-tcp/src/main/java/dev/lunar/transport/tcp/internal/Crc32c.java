@@ -30,16 +30,28 @@ final class Crc32c {
         }
     }
 
-    /** Adds the remaining bytes of each view (their positions are not moved). */
+    /**
+     * Adds the remaining bytes of each view; their positions end where they started (moved and
+     * put back rather than a duplicate per view).
+     */
     static void update(CRC32C crc, ByteBuffer[] views) {
         for (ByteBuffer view : views) {
-            crc.update(view.duplicate());
+            int position = view.position();
+            crc.update(view);
+            view.position(position);
         }
     }
 
     /** Adds {@code count} (0..3) zero padding bytes (RFC 7143 §11.2: padding is covered by the data digest). */
     static void updatePadding(CRC32C crc, int count) {
         crc.update(ZEROS, 0, count);
+    }
+
+    /** The digest of {@code buf[index, index + length)}, computed with {@code crc} (reset first). */
+    static int digest(CRC32C crc, ByteBuf buf, int index, int length) {
+        crc.reset();
+        update(crc, buf, index, length);
+        return (int) crc.getValue();
     }
 
     static int digest(ByteBuf buf, int index, int length) {

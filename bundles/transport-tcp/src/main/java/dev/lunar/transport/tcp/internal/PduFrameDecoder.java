@@ -40,6 +40,8 @@ final class PduFrameDecoder extends ChannelInboundHandlerAdapter {
     private static final int MAX_COMPONENTS = 8192;
 
     private final TcpConnection connection;
+    /** Digest engine for both digests of every frame (I/O thread only; reset before each use). */
+    private final CRC32C crc = new CRC32C();
     private ByteBuf cumulation;
     /** No PDU is delivered while paused (setReading(false), detach); bytes still accumulate. */
     private boolean paused;
@@ -189,7 +191,7 @@ final class PduFrameDecoder extends ChannelInboundHandlerAdapter {
         }
         if (headerDigest != 0) {
             int expected = buf.getIntLE(start + headerLength);
-            int actual = Crc32c.digest(buf, start, headerLength);
+            int actual = Crc32c.digest(crc, buf, start, headerLength);
             if (expected != actual) {
                 // RFC 7143 §7.8: at ERL 0 a header digest error ends the connection; the
                 // DataSegmentLength cannot be trusted, so there is no frame boundary to resume at.
@@ -206,7 +208,7 @@ final class PduFrameDecoder extends ChannelInboundHandlerAdapter {
         boolean dataDigestFailed = false;
         if (dataLength > 0) {
             if (dataDigest != 0) {
-                CRC32C crc = new CRC32C();
+                crc.reset();
                 Crc32c.update(crc, buf, dataStart, dataLength + padding);
                 dataDigestFailed = (int) crc.getValue() != buf.getIntLE(dataStart + dataLength + padding);
             }

@@ -36,12 +36,13 @@ final class PduWriter {
     /**
      * Writes (without flushing) the frame for {@code pdu}; {@code promise} completes when the last
      * byte of it was written or the write failed. The data buffer is not released here: the
-     * caller keeps the PDU's reference until the promise completes.
+     * caller keeps the PDU's reference until the promise completes. {@code crc} is the connection's
+     * digest engine (I/O thread only), reset here before each use.
      *
      * @throws IllegalArgumentException when the PDU is malformed for these settings (then nothing
      *     was written)
      */
-    static void write(Channel channel, Pdu pdu, ConnectionSettings settings, ChannelPromise promise) {
+    static void write(Channel channel, Pdu pdu, ConnectionSettings settings, ChannelPromise promise, CRC32C crc) {
         ByteBuffer header = pdu.header();
         int headerLength = header.limit();
         DataBuffer data = pdu.data();
@@ -58,7 +59,7 @@ final class PduWriter {
             head.writeBytes(header.duplicate().position(0));
         }
         if (headerDigest != 0) {
-            head.writeIntLE(Crc32c.digest(head, 0, headerLength));
+            head.writeIntLE(Crc32c.digest(crc, head, 0, headerLength));
         }
         if (dataLength == 0) {
             channel.write(head, promise);
@@ -83,19 +84,23 @@ final class PduWriter {
         ByteBuf payload = null;
         ByteBuf trailer = null;
         try {
-            CRC32C crc = dataDigest ? new CRC32C() : null;
+            CRC32C dataCrc = null;
+            if (dataDigest) {
+                crc.reset();
+                dataCrc = crc;
+            }
             if (file != null) {
                 // Digest on: read the region once, digest and send from the same direct buffer.
                 payload = alloc.directBuffer(dataLength, dataLength);
                 data.copyTo(0, payload.nioBuffer(0, dataLength));
                 payload.writerIndex(dataLength);
-                if (crc != null) {
-                    Crc32c.update(crc, payload, 0, dataLength);
+                if (dataCrc != null) {
+                    Crc32c.update(dataCrc, payload, 0, dataLength);
                 }
             } else {
                 ByteBuffer[] views = data.nioBuffers(0, dataLength);
-                if (crc != null) {
-                    Crc32c.update(crc, views);
+                if (dataCrc != null) {
+                    Crc32c.update(dataCrc, views);
                 }
                 // Wrapping a ByteBuffer never frees it: the DataBuffer keeps owning that memory.
                 if (views.length == 1) {
@@ -105,12 +110,12 @@ final class PduWriter {
                     payload = Unpooled.wrappedBuffer(views.length, views);
                 }
             }
-            int trailerLength = padding + (crc != null ? 4 : 0);
+            int trailerLength = padding + (dataCrc != null ? 4 : 0);
             if (trailerLength > 0) {
                 trailer = alloc.directBuffer(trailerLength).writeZero(padding);
-                if (crc != null) {
-                    Crc32c.updatePadding(crc, padding);
-                    trailer.writeIntLE((int) crc.getValue());
+                if (dataCrc != null) {
+                    Crc32c.updatePadding(dataCrc, padding);
+                    trailer.writeIntLE((int) dataCrc.getValue());
                 }
             }
         } catch (RuntimeException | Error e) {

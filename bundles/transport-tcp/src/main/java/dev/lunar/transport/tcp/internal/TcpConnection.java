@@ -23,6 +23,7 @@ import java.util.concurrent.CompletionStage;
 import java.util.concurrent.Executor;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.zip.CRC32C;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -55,6 +56,8 @@ final class TcpConnection implements Connection {
     private final TcpTransport transport;
     private final Channel channel;
     private final PduFrameDecoder decoder;
+    /** The send side's digest engine (I/O thread only). */
+    private final CRC32C sendCrc = new CRC32C();
     /** For accepted connections: asked for a listener on activation. Null for adopted ones. */
     private final ConnectionHandler handler;
 
@@ -192,7 +195,7 @@ final class TcpConnection implements Connection {
         }
         ChannelPromise promise = new SendPromise(pdu, done);
         try {
-            PduWriter.write(channel, pdu, settings, promise);
+            PduWriter.write(channel, pdu, settings, promise, sendCrc);
         } catch (RuntimeException e) {
             // Malformed PDU (engine bug) or a failed file read: fail this send only.
             LOG.warn("Connection {}: cannot send {}: {}", id, pdu, e.getMessage());

@@ -105,7 +105,8 @@ class PduWriterCopiesTest {
 
     private void send(DataBuffer data, boolean dataDigest) {
         ConnectionSettings settings = new ConnectionSettings(dataDigest, dataDigest, 262144, 262144);
-        PduWriter.write(channel, new Pdu(dataInHeader(data.length()), data), settings, channel.newPromise());
+        PduWriter.write(channel, new Pdu(dataInHeader(data.length()), data), settings, channel.newPromise(),
+                new java.util.zip.CRC32C());
         channel.flush();
         Object m;
         while ((m = channel.readOutbound()) != null) {
