@@ -82,6 +82,7 @@ final class PduWriter {
             return;
         }
         ByteBuf payload = null;
+        ByteBuffer[] views = null;
         ByteBuf trailer = null;
         try {
             CRC32C dataCrc = null;
@@ -98,16 +99,9 @@ final class PduWriter {
                     Crc32c.update(dataCrc, payload, 0, dataLength);
                 }
             } else {
-                ByteBuffer[] views = data.nioBuffers(0, dataLength);
+                views = data.nioBuffers(0, dataLength);
                 if (dataCrc != null) {
                     Crc32c.update(dataCrc, views);
-                }
-                // Wrapping a ByteBuffer never frees it: the DataBuffer keeps owning that memory.
-                if (views.length == 1) {
-                    payload = BorrowedDirectByteBuf.fits(views[0]) ? BorrowedDirectByteBuf.of(views[0])
-                            : Unpooled.wrappedBuffer(views[0]);
-                } else {
-                    payload = Unpooled.wrappedBuffer(views.length, views);
                 }
             }
             int trailerLength = padding + (dataCrc != null ? 4 : 0);
@@ -125,20 +119,48 @@ final class PduWriter {
             }
             throw e;
         }
-        // Every part is built before the first is queued, so a failure above leaves the stream
-        // untouched. The parts go as separate messages (Netty gathers flushed buffers into one
-        // writev) rather than a CompositeByteBuf: a composite, its component array and one
-        // component object per part were about a tenth of the per-I/O garbage (JFR). Only the
-        // last part carries the caller's promise; writes complete in order, so it completes when
-        // the whole frame has left, and a failed write closes the channel, failing it too.
+        // Every part that can fail is built before the first is queued, so a failure above leaves
+        // the stream untouched. The parts go as separate messages (Netty gathers flushed buffers
+        // into one writev) rather than a CompositeByteBuf: a composite, its component array and
+        // one component object per part were about a tenth of the per-I/O garbage (JFR). That
+        // holds for the views of a scattered data segment too (a 256 KiB RAM disk read is four
+        // or five pages): each is one message, which the epoll writev takes by its address,
+        // where a composite's views were materialised per write attempt, and a heap view alone
+        // is copied to direct memory rather than the whole composite. Only the last part carries
+        // the caller's promise; writes complete in order, so it completes when the whole frame
+        // has left, and a failed write closes the channel, failing it too.
         ChannelPromise partDone = channel.unsafe().voidPromise();
+        ChannelPromise payloadDone = trailer == null ? promise : partDone;
         channel.write(head, partDone);
-        if (trailer == null) {
-            channel.write(payload, promise);
+        if (payload != null) {
+            channel.write(payload, payloadDone);
         } else {
-            channel.write(payload, partDone);
+            int last = views.length - 1;
+            for (int i = 0; i <= last; i++) {
+                ByteBuf part;
+                try {
+                    part = borrow(views[i]);
+                } catch (RuntimeException | Error e) {
+                    // Only an allocation can fail here, with part of the frame queued: the
+                    // stream is broken, so the connection goes.
+                    if (trailer != null) {
+                        trailer.release();
+                    }
+                    promise.tryFailure(e);
+                    channel.close();
+                    return;
+                }
+                channel.write(part, i == last ? payloadDone : partDone);
+            }
+        }
+        if (trailer != null) {
             channel.write(trailer, promise);
         }
+    }
+
+    /** A view lent for one write; wrapping a ByteBuffer never frees it (the DataBuffer owns it). */
+    private static ByteBuf borrow(ByteBuffer view) {
+        return BorrowedDirectByteBuf.fits(view) ? BorrowedDirectByteBuf.of(view) : Unpooled.wrappedBuffer(view);
     }
 
     private static void check(ByteBuffer header, int headerLength, int dataLength, ConnectionSettings settings) {
