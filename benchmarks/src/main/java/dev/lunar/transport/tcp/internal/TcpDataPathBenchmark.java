@@ -123,6 +123,8 @@ public class TcpDataPathBenchmark {
         ByteBuf in = POOL.directBuffer(frame.length);
         in.writeBytes(frame);
         channel.pipeline().fireChannelRead(in);
+        // A socket read loop always ends like this (it is where deferred flushes happen).
+        channel.pipeline().fireChannelReadComplete();
     }
 
     private void drainOutbound() {
