@@ -7,8 +7,13 @@
  * times each command with CLOCK_MONOTONIC around the synchronous call, and prints one JSON
  * object with the count, rate and percentiles on stdout (bench/run.py parses it).
  *
- * usage: iolat [-C] [-w] [-s bytes] [-t seconds] [-W warmup-seconds] iscsi://host:port/iqn/lun
+ * usage: iolat [-C] [-w] [-s bytes] [-t seconds] [-W warmup-seconds] [-l file] iscsi://host:port/iqn/lun
  *        iolat -C iscsi://host:port/iqn/lun     (prints the LUN's block length and block count)
+ *
+ * -l file writes every measured command as "start latency" (nanoseconds, start on
+ * CLOCK_MONOTONIC) after the run, so slow commands can be matched with the target's own logs:
+ * on Linux the JVM's -Xlog decorator "timenanos" is the same clock, and the JSON carries
+ * "realtime_minus_monotonic_ns" to map onto wall-clock stamps (JFR, perf with -k realtime).
  */
 #include <errno.h>
 #include <getopt.h>
@@ -21,11 +26,16 @@
 #include <iscsi/iscsi.h>
 #include <iscsi/scsi-lowlevel.h>
 
-static uint64_t now_ns(void)
+static uint64_t clock_ns(clockid_t clock)
 {
     struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
+    clock_gettime(clock, &ts);
     return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+static uint64_t now_ns(void)
+{
+    return clock_ns(CLOCK_MONOTONIC);
 }
 
 static int by_value(const void *a, const void *b)
@@ -83,21 +93,23 @@ int main(int argc, char **argv)
     int write = 0, capacity_only = 0;
     uint32_t bytes = 4096;
     double seconds = 10, warmup = 2;
+    const char *log_path = NULL;
     int opt;
-    while ((opt = getopt(argc, argv, "wCs:t:W:")) != -1) {
+    while ((opt = getopt(argc, argv, "wCs:t:W:l:")) != -1) {
         switch (opt) {
         case 'w': write = 1; break;
         case 'C': capacity_only = 1; break;
         case 's': bytes = (uint32_t)strtoul(optarg, NULL, 10); break;
         case 't': seconds = strtod(optarg, NULL); break;
         case 'W': warmup = strtod(optarg, NULL); break;
+        case 'l': log_path = optarg; break;
         default:
-            fprintf(stderr, "usage: iolat [-C] [-w] [-s bytes] [-t seconds] [-W warmup-seconds] iscsi://host:port/iqn/lun\n");
+            fprintf(stderr, "usage: iolat [-C] [-w] [-s bytes] [-t seconds] [-W warmup-seconds] [-l file] iscsi://host:port/iqn/lun\n");
             return 2;
         }
     }
     if (optind != argc - 1 || bytes == 0 || seconds <= 0) {
-        fprintf(stderr, "usage: iolat [-C] [-w] [-s bytes] [-t seconds] [-W warmup-seconds] iscsi://host:port/iqn/lun\n");
+        fprintf(stderr, "usage: iolat [-C] [-w] [-s bytes] [-t seconds] [-W warmup-seconds] [-l file] iscsi://host:port/iqn/lun\n");
         return 2;
     }
 
@@ -154,6 +166,11 @@ int main(int argc, char **argv)
 
     size_t capacity_n = 1 << 16, n = 0;
     uint64_t *latencies = malloc(capacity_n * sizeof *latencies);
+    /* start times only when logging: the loop then writes two words per command, still no I/O */
+    uint64_t *starts = log_path ? malloc(capacity_n * sizeof *starts) : NULL;
+    /* two readings around one of the other clock: the offset is good to well under a microsecond */
+    uint64_t mono_before = now_ns(), real = clock_ns(CLOCK_REALTIME), mono_after = now_ns();
+    int64_t realtime_minus_monotonic = (int64_t)(real - (mono_before + (mono_after - mono_before) / 2));
     uint64_t start = now_ns(), end = start + (uint64_t)(seconds * 1e9), t = start;
     while (t < end) {
         uint64_t lba = next_random(&state) % slots * blocks_per_io;
@@ -165,16 +182,34 @@ int main(int argc, char **argv)
         if (n == capacity_n) {
             capacity_n *= 2;
             latencies = realloc(latencies, capacity_n * sizeof *latencies);
-            if (latencies == NULL) {
+            if (log_path) {
+                starts = realloc(starts, capacity_n * sizeof *starts);
+            }
+            if (latencies == NULL || (log_path && starts == NULL)) {
                 fprintf(stderr, "iolat: out of memory\n");
                 return 1;
             }
+        }
+        if (log_path) {
+            starts[n] = before;
         }
         latencies[n++] = t - before;
     }
     double elapsed = (double)(t - start) / 1e9;
     iscsi_logout_sync(iscsi);
     iscsi_destroy_context(iscsi);
+    if (log_path) {
+        FILE *log = fopen(log_path, "w");
+        if (log == NULL) {
+            fprintf(stderr, "iolat: cannot write %s: %s\n", log_path, strerror(errno));
+            return 1;
+        }
+        for (size_t i = 0; i < n; i++) {
+            fprintf(log, "%" PRIu64 " %" PRIu64 "\n", starts[i], latencies[i]);
+        }
+        fclose(log);
+        free(starts);
+    }
 
     qsort(latencies, n, sizeof *latencies, by_value);
     double sum = 0;
@@ -183,11 +218,11 @@ int main(int argc, char **argv)
     }
     printf("{\"ios\": %zu, \"seconds\": %.3f, \"iops\": %.1f, \"bytes_per_io\": %u, "
            "\"mean_us\": %.2f, \"p50_us\": %.2f, \"p90_us\": %.2f, \"p99_us\": %.2f, "
-           "\"p999_us\": %.2f, \"max_us\": %.2f}\n",
+           "\"p999_us\": %.2f, \"max_us\": %.2f, \"realtime_minus_monotonic_ns\": %" PRId64 "}\n",
            n, elapsed, (double)n / elapsed, bytes, sum / (double)n / 1000.0,
            percentile_us(latencies, n, 50), percentile_us(latencies, n, 90),
            percentile_us(latencies, n, 99), percentile_us(latencies, n, 99.9),
-           (double)latencies[n - 1] / 1000.0);
+           (double)latencies[n - 1] / 1000.0, realtime_minus_monotonic);
     free(latencies);
     free(buffer);
     return 0;
