@@ -187,35 +187,74 @@ final class IscsiTask implements ScsiTask, CommandWindow.Pending {
 
     // ---- ScsiTask: data movement, hopping to the I/O thread ----
 
+    // A core that answers inline (the RAM disk) calls these on the I/O thread: they then run at
+    // once, without the closures a hop needs (IscsiConnection.runsInline).
+
     @Override
     public void transferLength(int bytes) {
+        if (conn.runsInline()) {
+            transferLength = bytes;
+            return;
+        }
         conn.runOnIo(() -> transferLength = bytes, null);
     }
 
     @Override
     public void receiveData(int offset, int length, DataReceiver receiver) {
+        if (conn.runsInline()) {
+            try {
+                receiveOnIo(offset, length, receiver);
+            } catch (RuntimeException e) {
+                conn.internalError(e);
+            } finally {
+                conn.afterInline();
+            }
+            return;
+        }
         conn.runOnIo(() -> receiveOnIo(offset, length, receiver), () -> receiver.failed(Sense.COMMAND_ABORTED));
     }
 
     @Override
     public void sendData(int offset, DataBuffer data) {
+        if (conn.runsInline()) {
+            try {
+                sendOnIo(offset, data);
+            } catch (RuntimeException e) {
+                conn.internalError(e);
+            } finally {
+                conn.afterInline();
+            }
+            return;
+        }
         conn.runOnIo(() -> sendOnIo(offset, data), data::release);
     }
 
     @Override
     public void complete(ScsiStatus status, ByteBuffer sense) {
-        conn.runOnIo(() -> {
-            if (state != State.RUNNING || pendingStatus != null) {
-                return;
+        if (conn.runsInline()) {
+            try {
+                completeOnIo(status, sense);
+            } catch (RuntimeException e) {
+                conn.internalError(e);
+            } finally {
+                conn.afterInline();
             }
-            if (hasDeferredDataIn()) {
-                // The status follows the data (RFC 7143 §11.7.3): it waits with it.
-                pendingStatus = status;
-                pendingSense = sense;
-                return;
-            }
-            finish(status, sense);
-        }, null);
+            return;
+        }
+        conn.runOnIo(() -> completeOnIo(status, sense), null);
+    }
+
+    private void completeOnIo(ScsiStatus status, ByteBuffer sense) {
+        if (state != State.RUNNING || pendingStatus != null) {
+            return;
+        }
+        if (hasDeferredDataIn()) {
+            // The status follows the data (RFC 7143 §11.7.3): it waits with it.
+            pendingStatus = status;
+            pendingSense = sense;
+            return;
+        }
+        finish(status, sense);
     }
 
     @Override
