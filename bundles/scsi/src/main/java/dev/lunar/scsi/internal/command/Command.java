@@ -595,21 +595,11 @@ public final class Command implements IoCompletion<Object>, DataReceiver {
      */
     @Override
     public void failed(Sense reason) {
-        int io;
-        DataBuffer written;
-        synchronized (this) {
-            io = ownIo;
-            ownIo = OWN_NONE;
-            written = ownWriteData;
-            ownWriteData = null;
-        }
+        int io = endOwnIo();
         if (io == OWN_DATA_OUT) {
             LOG.debug("Data-Out for {} failed: {}", this, reason);
             finishQuietly();
             return;
-        }
-        if (written != null) {
-            written.release(); // the backend only borrowed it (BlockDevice#write)
         }
         if (endIo()) {
             fail(reason);
@@ -619,17 +609,7 @@ public final class Command implements IoCompletion<Object>, DataReceiver {
     /** The backend completion of the command's own single-piece READ or WRITE. Not for handlers. */
     @Override
     public void completed(Object result) {
-        int io;
-        DataBuffer written;
-        synchronized (this) {
-            io = ownIo;
-            ownIo = OWN_NONE;
-            written = ownWriteData;
-            ownWriteData = null;
-        }
-        if (written != null) {
-            written.release(); // the backend only borrowed it (BlockDevice#write)
-        }
+        int io = endOwnIo();
         if (!endIo()) {
             if (io == OWN_READ) {
                 ((DataBuffer) result).release();
@@ -644,6 +624,25 @@ public final class Command implements IoCompletion<Object>, DataReceiver {
         } catch (RuntimeException e) {
             internalError(e);
         }
+    }
+
+    /**
+     * The command's own single-piece I/O ended (either way): which one it was. A WRITE's data goes
+     * back now, the backend only borrowed it (BlockDevice#write); a Data-Out wait has none.
+     */
+    private int endOwnIo() {
+        int io;
+        DataBuffer written;
+        synchronized (this) {
+            io = ownIo;
+            ownIo = OWN_NONE;
+            written = ownWriteData;
+            ownWriteData = null;
+        }
+        if (written != null) {
+            written.release();
+        }
+        return io;
     }
 
     /** The Data-Out of the command's own single-piece WRITE; owns {@code data}. Not for handlers. */
