@@ -908,10 +908,12 @@ final class IscsiConnection implements ConnectionListener, LoginContext {
         }
         long lun = Bhs.lun(h);
         long refTag = -1;
+        IscsiTask referenced = null;
         if (f == TaskManagementFunction.ABORT_TASK || f == TaskManagementFunction.QUERY_TASK) {
             int ref = TmfRequestPdu.referencedTaskTag(h);
             refTag = ref & 0xffffffffL;
             IscsiTask task = session.tasks.get(ref);
+            referenced = task;
             if (task == null || !(task.held() || task.running())) {
                 sendResponse(r.response(absentTaskResponse(h, f)), null);
                 return;
@@ -927,6 +929,7 @@ final class IscsiConnection implements ConnectionListener, LoginContext {
         }
         dropHeldCommands(f, lun, TmfRequestPdu.cmdSn(h));
         boolean coldReset = f == TaskManagementFunction.TARGET_COLD_RESET;
+        IscsiTask aborting = f == TaskManagementFunction.ABORT_TASK ? referenced : null;
         boolean[] answered = new boolean[1];
         try {
             Nexus nexus = session.nexus();
@@ -939,7 +942,11 @@ final class IscsiConnection implements ConnectionListener, LoginContext {
                     return;
                 }
                 answered[0] = true;
-                sendResponse(r.response(tmfResponseCode(response)), null);
+                int answer = tmfResponseCode(response);
+                if (aborting != null && answer == TmfResponsePdu.FUNCTION_COMPLETE) {
+                    answer = settleAbort(aborting);
+                }
+                sendResponse(r.response(answer), null);
                 if (coldReset) {
                     // A cold reset ends every connection after the response (RFC 7143 §11.5.1).
                     flushIfDirty();
@@ -996,6 +1003,25 @@ final class IscsiConnection implements ConnectionListener, LoginContext {
             return TmfResponsePdu.FUNCTION_COMPLETE;
         }
         return TmfResponsePdu.TASK_DOES_NOT_EXIST;
+    }
+
+    /**
+     * The SCSI core aborted the task, but its completion may have crossed the abort: the core can
+     * finish a command on a pool thread (file I/O) while this ABORT TASK reaches it, so the
+     * status may already be on the wire, or queued for this thread behind this answer. The
+     * initiator must see exactly one outcome (RFC 7143 §11.6.1, SAM-5 §7.2): a status already
+     * sent means the task completed first, "task does not exist"; otherwise the task ends here,
+     * without a response, before "function complete" goes out, and a queued completion finds it
+     * ended. I/O thread.
+     */
+    private static int settleAbort(IscsiTask task) {
+        if (task.statusSent()) {
+            return TmfResponsePdu.TASK_DOES_NOT_EXIST;
+        }
+        if (task.running()) {
+            task.aborted();
+        }
+        return TmfResponsePdu.FUNCTION_COMPLETE;
     }
 
     private static int tmfResponseCode(TmfResponse response) {

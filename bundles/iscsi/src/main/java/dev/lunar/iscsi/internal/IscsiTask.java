@@ -309,6 +309,11 @@ final class IscsiTask implements ScsiTask, CommandWindow.Pending {
         return state == State.RUNNING;
     }
 
+    /** Its status went out (SCSI Response or Data-In with status): the initiator saw it complete. */
+    boolean statusSent() {
+        return finalStatus != null;
+    }
+
     /** Whether the device server waits for Data-Out that has not fully arrived yet. */
     boolean waitsForDataOut() {
         return state == State.RUNNING && !requests.isEmpty();

@@ -36,6 +36,14 @@ final class RamDevice implements DeviceServer {
     boolean hold;
     int nexusesOpened;
     int nexusesClosed;
+    /**
+     * When set, ABORT TASK answers FUNCTION COMPLETE without calling {@code aborted()}: a core
+     * whose command had already made its final call (its completion crossing the abort).
+     */
+    boolean abortAfterCompletion;
+    /** When set, task management answers wait here until the test calls them. */
+    final ArrayDeque<Runnable> deferredTmfAnswers = new ArrayDeque<>();
+    boolean deferTmfAnswers;
     /** When set, READ data is handed over in this many separate sendData calls, last piece first. */
     int readPiecesReversed;
 
@@ -56,7 +64,14 @@ final class RamDevice implements DeviceServer {
             }
 
             @Override
-            public void manage(TmfRequest request, Consumer<TmfResponse> done) {
+            public void manage(TmfRequest request, Consumer<TmfResponse> answer) {
+                Consumer<TmfResponse> done = !deferTmfAnswers ? answer
+                        : response -> deferredTmfAnswers.add(() -> answer.accept(response));
+                if (request.function() == TaskManagementFunction.ABORT_TASK && abortAfterCompletion) {
+                    running.remove(request.referencedTag());
+                    done.accept(TmfResponse.of(TmfResult.FUNCTION_COMPLETE));
+                    return;
+                }
                 if (request.function() == TaskManagementFunction.ABORT_TASK) {
                     ScsiTask t = running.remove(request.referencedTag());
                     if (t == null) {

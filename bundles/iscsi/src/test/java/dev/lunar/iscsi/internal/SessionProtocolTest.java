@@ -261,6 +261,56 @@ class SessionProtocolTest {
         assertEquals(ini.cmdSn + 127, maxCmdSnFromNop());
     }
 
+    /** The core's completion of the task from its own thread (file I/O), queued for the I/O thread. */
+    private void completeFromAnotherThread() {
+        dev.lunar.spi.scsi.ScsiTask t = rig.device.parked.poll();
+        t.transferLength(512);
+        t.sendData(0, DataBuffers.wrap(new byte[512]));
+        t.complete(dev.lunar.spi.scsi.ScsiStatus.GOOD, null);
+    }
+
+    @Test
+    void anAbortThatCrossesTheCompletionLeavesOneOutcome() {
+        // libiscsi's iSCSITMF.AbortTaskSimpleAsync on a file LUN: the write completed on a pool
+        // thread while ABORT TASK reached the core, which still listed it and said "function
+        // complete". The initiator must not get both the status and "function complete".
+        login();
+        rig.device.hold = true;
+        rig.device.abortAfterCompletion = true;
+        int sn = ini.cmdSn;
+        int itt = ini.read(0, 1, 512);
+        completeFromAnotherThread();
+        ini.send(tmf(1, itt, sn), null);
+        ini.conn.runTasks();
+        List<Pdu> out = ini.drain();
+        assertEquals(1, out.size(), () -> "only the TMF response: " + out);
+        assertEquals(Opcode.TMF_RESPONSE, out.get(0).opcode());
+        assertEquals(TmfResponsePdu.FUNCTION_COMPLETE, TmfResponsePdu.response(out.get(0).header()));
+        TestInitiator.release(out);
+        assertEquals(ini.cmdSn + 127, maxCmdSnFromNop(), "the slot came back");
+    }
+
+    @Test
+    void anAbortAnsweredAfterTheStatusWentOutFindsNoTask() {
+        login();
+        rig.device.hold = true;
+        rig.device.abortAfterCompletion = true;
+        rig.device.deferTmfAnswers = true;
+        int sn = ini.cmdSn;
+        int itt = ini.read(0, 1, 512);
+        completeFromAnotherThread();
+        ini.send(tmf(1, itt, sn), null);
+        // The completion runs first; the core's "function complete" arrives after it.
+        ini.conn.runTasks();
+        rig.device.deferredTmfAnswers.poll().run();
+        ini.conn.runTasks();
+        List<Pdu> out = ini.drain();
+        assertEquals(List.of(Opcode.DATA_IN, Opcode.TMF_RESPONSE), out.stream().map(Pdu::opcode).toList());
+        assertEquals(TmfResponsePdu.TASK_DOES_NOT_EXIST, TmfResponsePdu.response(out.get(1).header()),
+                "the task completed before the abort: task does not exist");
+        TestInitiator.release(out);
+    }
+
     @Test
     void abortTaskRulesForTasksNeverSeen() {
         login();
