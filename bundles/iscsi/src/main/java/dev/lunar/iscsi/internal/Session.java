@@ -229,13 +229,7 @@ final class Session {
         }
         // No connection first: budget and memory callbacks of the ending tasks then wake nothing.
         connection = null;
-        outputWaiters.clear();
-        starved.clear();
-        window.discardAll();
-        for (IscsiTask t : tasks.snapshot(IscsiTask[]::new)) {
-            t.connectionLost();
-        }
-        tasks.clear();
+        endTasks();
         readingPaused = false;
         synchronized (this) {
             retainedUntil = now + TimeUnit.SECONDS.toNanos(retainSeconds);
@@ -246,6 +240,21 @@ final class Session {
         LOG.info("Session {} ({}, ISID {}) kept for {} s (DefaultTime2Retain) for its initiator to continue it",
                 tsih, parameters.initiatorName(), isidHex(), retainSeconds);
         return true;
+    }
+
+    /**
+     * Held commands are dropped and running tasks lose their buffers (ERL 0: nothing is
+     * reassigned); nothing waits for output or solicit budget any more. Session end or a failed
+     * connection; on the I/O thread that had the session.
+     */
+    private void endTasks() {
+        outputWaiters.clear();
+        starved.clear();
+        window.discardAll();
+        for (IscsiTask t : tasks.snapshot(IscsiTask[]::new)) {
+            t.connectionLost();
+        }
+        tasks.clear();
     }
 
     /** Whether the session lost its connection and waits to be continued. Any thread. */
@@ -372,12 +381,7 @@ final class Session {
             return;
         }
         closed = true;
-        outputWaiters.clear();
-        window.discardAll();
-        for (IscsiTask t : tasks.snapshot(IscsiTask[]::new)) {
-            t.connectionLost();
-        }
-        tasks.clear();
+        endTasks();
         retireNexus();
         engine.sessionTable().remove(this);
         ended.complete(null);
