@@ -1,7 +1,6 @@
 package dev.lunar.iscsi.internal;
 
 import java.util.Arrays;
-import java.util.function.Consumer;
 import java.util.function.IntFunction;
 import java.util.function.Predicate;
 
@@ -28,10 +27,6 @@ final class TaskTable<T> {
 
     int size() {
         return size;
-    }
-
-    boolean isEmpty() {
-        return size == 0;
     }
 
     /** The task tagged {@code itt}, or {@code null}. */
@@ -92,16 +87,6 @@ final class TaskTable<T> {
                 }
                 deleteAt(i, mask);
                 return true;
-            }
-        }
-    }
-
-    /** Calls {@code action} for every task; the action must not add or remove tasks. */
-    @SuppressWarnings("unchecked")
-    void forEach(Consumer<? super T> action) {
-        for (Object v : values) {
-            if (v != null) {
-                action.accept((T) v);
             }
         }
     }
